@@ -1,0 +1,47 @@
+/**
+ * Tables and streams as plain data: the CDK stack and the local stack both build
+ * from these, so keys and indexes cannot drift between deployed and local.
+ *
+ * Catalog table (single table, every kind of record the API and enricher keep):
+ *   pk = record kind (`team`, `service`, `repository`, `environment`, `policy`, `unowned`),
+ *   sk = id. Entity items carry `doc` (the entity as the API returns it, without
+ *   version/timestamps), `version`, `createdAt`, `updatedAt`, `refCount` (how many
+ *   entities point at this one; deletion requires 0).
+ *   Why pk = kind: lists are one Query per kind, and the enricher loads every
+ *   service's selectors in one paginated Query; a catalog is thousands of items,
+ *   far below one partition's limits.
+ *
+ * Audit table: pk `entity` (`service/checkout`), sk `seq` (1, 2, ...). Append-only.
+ */
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface TableDefinition {
+  /** Construct id in CDK and the default table name in the local stack. */
+  id: string;
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+}
+
+export const catalogTable: TableDefinition = {
+  id: 'Catalog',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+};
+
+export const auditTable: TableDefinition = {
+  id: 'Audit',
+  partitionKey: { name: 'entity', type: 'S' },
+  sortKey: { name: 'seq', type: 'N' },
+};
+
+export interface StreamDefinition {
+  id: string;
+  /** Shards for the local stack and for provisioned mode; deployed streams default to on-demand. */
+  localShards: number;
+}
+
+export const inputStream: StreamDefinition = { id: 'TelemetryIn', localShards: 2 };
+export const outputStream: StreamDefinition = { id: 'TelemetryOut', localShards: 2 };
