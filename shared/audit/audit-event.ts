@@ -1,0 +1,26 @@
+/** The audit log's event shape (PRODUCT.md "Audit"), shared by the chain, the store and the API. */
+
+/** Who made a change, from the verified token: issuer, subject, client and CI claims. */
+export interface AuditActor {
+  iss: string;
+  sub: string;
+  clientId?: string;
+  /** CI claims worth keeping (GitHub Actions: repository, ref, workflow, run_id, actor, ...). */
+  [claim: string]: string | undefined;
+}
+
+export type AuditAction = 'create' | 'update' | 'delete';
+
+export interface AuditEvent {
+  /** `service/checkout`, `policy/ci-own-repo`, ... */
+  entity: string;
+  seq: number;
+  at: string;
+  action: AuditAction;
+  actor: AuditActor;
+  requestId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  prevHash: string;
+  hash: string;
+}
