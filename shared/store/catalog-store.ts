@@ -3,8 +3,9 @@
  * change written together with its audit event. The DynamoDB adapter
  * (`dynamodb-catalog-store.ts`) implements it; the core never imports the SDK.
  */
-import type { EntityDocument, EntityRef } from '#shared/catalog/entity-kinds';
+
 import type { AuditActor, AuditEvent } from '#shared/audit/audit-event';
+import type { EntityDocument, EntityRef } from '#shared/catalog/entity-kinds';
 
 /** Kinds of record the store versions and audits: the four catalog kinds and access policies. */
 export type StoredKind = 'team' | 'service' | 'repository' | 'environment' | 'policy';
@@ -43,9 +44,22 @@ export interface CatalogStore {
   get(kind: StoredKind, id: string): Promise<StoredEntity | undefined>;
   list(kind: StoredKind, options: { limit: number; cursor?: string }): Promise<Page<StoredEntity>>;
   /** Create or replace; an unchanged document writes nothing. */
-  put(kind: StoredKind, doc: { id: string }, expected: VersionPrecondition, ctx: ChangeContext): Promise<PutResult>;
-  delete(kind: StoredKind, id: string, expected: VersionPrecondition, ctx: ChangeContext): Promise<StoredEntity>;
-  auditEvents(entity: EntityRef | `policy/${string}`, options: { limit: number; cursor?: string }): Promise<Page<AuditEvent>>;
+  put(
+    kind: StoredKind,
+    doc: { id: string },
+    expected: VersionPrecondition,
+    ctx: ChangeContext,
+  ): Promise<PutResult>;
+  delete(
+    kind: StoredKind,
+    id: string,
+    expected: VersionPrecondition,
+    ctx: ChangeContext,
+  ): Promise<StoredEntity>;
+  auditEvents(
+    entity: EntityRef | `policy/${string}`,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<AuditEvent>>;
   /** Every audit event of one entity, oldest first (for chain verification). */
   auditChain(entity: EntityRef | `policy/${string}`): Promise<AuditEvent[]>;
 }
