@@ -15,13 +15,33 @@ export interface KindInfo {
   /** Noun in policy actions: `catalog:Put<Noun>`. */
   noun: string;
   schema: z.ZodType;
+  /** The id's own schema, to validate ids arriving in paths. */
+  idSchema: z.ZodType<string>;
 }
 
 export const kinds: Record<EntityKind, KindInfo> = {
-  team: { kind: 'team', plural: 'teams', noun: 'Team', schema: schemas.team },
-  service: { kind: 'service', plural: 'services', noun: 'Service', schema: schemas.service },
-  repository: { kind: 'repository', plural: 'repositories', noun: 'Repository', schema: schemas.repository },
-  environment: { kind: 'environment', plural: 'environments', noun: 'Environment', schema: schemas.environment },
+  team: { kind: 'team', plural: 'teams', noun: 'Team', schema: schemas.team, idSchema: schemas.slugId },
+  service: {
+    kind: 'service',
+    plural: 'services',
+    noun: 'Service',
+    schema: schemas.service,
+    idSchema: schemas.slugId,
+  },
+  repository: {
+    kind: 'repository',
+    plural: 'repositories',
+    noun: 'Repository',
+    schema: schemas.repository,
+    idSchema: schemas.repositoryId,
+  },
+  environment: {
+    kind: 'environment',
+    plural: 'environments',
+    noun: 'Environment',
+    schema: schemas.environment,
+    idSchema: schemas.slugId,
+  },
 };
 
 export const kindByPlural = new Map(Object.values(kinds).map((k) => [k.plural, k]));

@@ -1,0 +1,69 @@
+/**
+ * Authorization for the API: loads the stored policies (briefly cached per
+ * container, dropped when this container changes one) and asks the pure policy
+ * engine; a refusal becomes a 403 that names the deciding statement.
+ */
+import { authorize, effectivePermissions } from '#shared/auth/evaluate-policy';
+import type { Policy } from '#shared/auth/policy-schema';
+import type { Principal } from '#shared/auth/principal';
+import { problems } from '#shared/http/problem';
+import type { CatalogStore } from '#shared/store/catalog-store';
+
+export interface AccessControl {
+  /** Throws a 403 unless `principal` may do `action` on `resource` (conditions tested on each document). */
+  require(
+    principal: Principal,
+    action: string,
+    resource: string,
+    documents?: Record<string, unknown>[],
+  ): Promise<void>;
+  /** The decision without throwing, for per-entity reports (apply). */
+  decide(
+    principal: Principal,
+    action: string,
+    resource: string,
+    documents?: Record<string, unknown>[],
+  ): Promise<ReturnType<typeof authorize>>;
+  permissions(principal: Principal): Promise<ReturnType<typeof effectivePermissions>>;
+  /** Forget cached policies (after this container wrote one). */
+  invalidate(): void;
+}
+
+export function makeAccessControl(store: CatalogStore, ttlMs = 5_000, now = () => Date.now()): AccessControl {
+  let cached: { policies: Policy[]; at: number } | undefined;
+
+  async function policies(): Promise<Policy[]> {
+    if (cached && now() - cached.at < ttlMs) return cached.policies;
+    const loaded: Policy[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list('policy', { limit: 100, ...(cursor ? { cursor } : {}) });
+      loaded.push(...page.items.map((e) => e.doc as unknown as Policy));
+      cursor = page.nextCursor;
+    } while (cursor);
+    cached = { policies: loaded, at: now() };
+    return loaded;
+  }
+
+  const decide: AccessControl['decide'] = async (principal, action, resource, documents = []) =>
+    authorize({ principal, action, resource, documents, policies: await policies() });
+
+  return {
+    decide,
+    async require(principal, action, resource, documents) {
+      const decision = await decide(principal, action, resource, documents);
+      if (!decision.allowed) {
+        throw problems.forbidden(
+          `${action} on ${resource} is not allowed: ${decision.reason}`,
+          decision.decidedBy,
+        );
+      }
+    },
+    async permissions(principal) {
+      return effectivePermissions(principal, await policies());
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The catalog API: one Lambda behind every `/v1/*` route. The middy stack reads
+ * as the request's life — Lambda context for the logger, body size, the caller
+ * (from the authorizer), the route (JSON body parsed where it takes one) — with
+ * the problem+json error handler added last so it sees every error.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { makeAccessControl } from '#functions/api/access-control';
+import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
+import { auditRoutes } from '#functions/api/routes/audit-routes';
+import { entityRoutes } from '#functions/api/routes/entity-routes';
+import { policyRoutes } from '#functions/api/routes/policy-routes';
+import { whoamiRoute } from '#functions/api/routes/whoami-route';
+import { requiredEnv } from '#shared/config/required-env';
+import { bodySizeLimit } from '#shared/http/body-size-limit';
+import { problemJsonErrors } from '#shared/http/problem-json-errors';
+import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
+import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
+import { createDocumentClient } from '#shared/store/dynamodb-client';
+
+type Result = APIGatewayProxyStructuredResultV2;
+
+const withBodyParser = (route: ApiRoute) =>
+  route.jsonBody
+    ? middy<ApiEvent, Result, Error, ApiContext>(route.handler).use(httpJsonBodyParser())
+    : route.handler;
+
+export function makeApiHandler(deps: ApiDeps) {
+  const routes: ApiRoute[] = [
+    ...entityRoutes(deps),
+    ...auditRoutes(deps),
+    ...policyRoutes(deps),
+    whoamiRoute(deps),
+  ];
+  const router = httpRouterHandler<ApiEvent, Result>(
+    routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      handler: withBodyParser(route) as never,
+    })),
+  );
+  return middy<ApiEvent, Result, Error, ApiContext>()
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(bodySizeLimit())
+    .use(requirePrincipal())
+    .use(problemJsonErrors(deps.logger))
+    .handler(router as never);
+}
+
+/** Dependencies from the function's environment; no network until the first request. */
+export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
+  const store = makeDynamoCatalogStore({
+    client: createDocumentClient(),
+    catalogTable: requiredEnv('CATALOG_TABLE', env),
+    auditTable: requiredEnv('AUDIT_TABLE', env),
+  });
+  return { store, access: makeAccessControl(store), logger: new Logger() };
+}
+
+export const handler = makeApiHandler(apiDepsFromEnv());

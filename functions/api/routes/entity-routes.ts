@@ -1,0 +1,87 @@
+/** `/v1/{teams,services,repositories,environments}`: list, and get / put / delete one entity. */
+import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
+import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
+import { toAuditActor } from '#shared/auth/principal-claims';
+import { type KindInfo, kinds } from '#shared/catalog/entity-kinds';
+import { jsonResponse } from '#shared/http/json-response';
+import { problems } from '#shared/http/problem';
+import { validationProblem } from '#shared/http/validation-problem';
+import { representation } from '#shared/store/dynamodb-catalog-store';
+
+const listAction = (k: KindInfo) =>
+  k.kind === 'repository' ? 'catalog:ListRepositories' : `catalog:List${k.noun}s`;
+
+/** Validates a PUT body for `id`; the body may omit `id`, but may not contradict the path. */
+export function parseEntity(info: KindInfo, id: string, body: Record<string, unknown>) {
+  if (body.id !== undefined && body.id !== id) {
+    throw problems.badRequest(`the body's id "${String(body.id)}" differs from the path's id "${id}"`);
+  }
+  const parsed = info.schema.safeParse({ ...body, id });
+  if (!parsed.success) throw validationProblem(parsed.error, `${info.kind} document`);
+  const doc = parsed.data as Record<string, unknown> & { id: string };
+  if (info.kind === 'team' && doc.parent === id) throw problems.badRequest('a team cannot be its own parent');
+  return doc;
+}
+
+function routesFor(info: KindInfo, { store, access }: ApiDeps): ApiRoute[] {
+  const { kind, plural, noun } = info;
+  const { idSchema } = info;
+  const ref = (id: string) => `${kind}/${id}`;
+  return [
+    {
+      method: 'GET',
+      path: `/v1/${plural}`,
+      handler: async (event, { principal }) => {
+        await access.require(principal, listAction(info), `${kind}/*`);
+        const page = await store.list(kind, pageRequest(event));
+        return jsonResponse(200, { items: page.items.map(representation), nextCursor: page.nextCursor });
+      },
+    },
+    {
+      method: 'GET',
+      path: `/v1/${plural}/{proxy+}`,
+      handler: async (event, { principal }) => {
+        const id = pathId(event, idSchema, kind);
+        const entity = await store.get(kind, id);
+        await access.require(principal, `catalog:Get${noun}`, ref(id), entity ? [entity.doc] : []);
+        if (!entity) throw problems.notFound(`${ref(id)} does not exist`);
+        return jsonResponse(200, representation(entity), { etag: etag(entity.version) });
+      },
+    },
+    {
+      method: 'PUT',
+      path: `/v1/${plural}/{proxy+}`,
+      jsonBody: true,
+      handler: async (event, { principal, awsRequestId }) => {
+        const id = pathId(event, idSchema, kind);
+        const expected = versionPrecondition(event);
+        const doc = parseEntity(info, id, bodyObject(event));
+        const current = await store.get(kind, id);
+        await access.require(principal, `catalog:Put${noun}`, ref(id), current ? [current.doc, doc] : [doc]);
+        const result = await store.put(kind, doc, expected, {
+          actor: toAuditActor(principal),
+          requestId: awsRequestId,
+        });
+        return jsonResponse(result.created ? 201 : 200, representation(result.entity), {
+          etag: etag(result.entity.version),
+          ...(result.created ? { location: `/v1/${plural}/${encodeURIComponent(id)}` } : {}),
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `/v1/${plural}/{proxy+}`,
+      handler: async (event, { principal, awsRequestId }) => {
+        const id = pathId(event, idSchema, kind);
+        const expected = versionPrecondition(event);
+        const current = await store.get(kind, id);
+        await access.require(principal, `catalog:Delete${noun}`, ref(id), current ? [current.doc] : []);
+        await store.delete(kind, id, expected, { actor: toAuditActor(principal), requestId: awsRequestId });
+        return { statusCode: 204 };
+      },
+    },
+  ];
+}
+
+export const entityRoutes = (deps: ApiDeps): ApiRoute[] =>
+  Object.values(kinds).flatMap((k) => routesFor(k, deps));

@@ -1,0 +1,86 @@
+/**
+ * The API's error middleware (added last, so it sees every error): whatever was
+ * thrown becomes an RFC 9457 `application/problem+json` response. Known errors
+ * keep their status and detail; anything else is logged and answered as a 500
+ * that reveals nothing internal.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { HttpProblem, problems } from '#shared/http/problem';
+import { validationProblem } from '#shared/http/validation-problem';
+import { StoreError } from '#shared/store/catalog-store';
+
+/** Errors of middy's own middlewares (`@middy/util` createError) carry a statusCode and a cause. */
+interface MiddyHttpError extends Error {
+  statusCode: number;
+  cause?: { package?: string; data?: unknown; message?: string };
+}
+
+const isMiddyHttpError = (e: unknown): e is MiddyHttpError =>
+  e instanceof Error && typeof (e as MiddyHttpError).statusCode === 'number';
+
+function fromStoreError(error: StoreError): HttpProblem {
+  switch (error.code) {
+    case 'not-found':
+      return problems.notFound(error.message);
+    case 'precondition-failed':
+      return problems.preconditionFailed(error.message, error.details);
+    case 'conflict':
+      return problems.conflict(error.message, error.details);
+    case 'missing-reference':
+      return problems.unprocessable(error.message, error.details);
+    case 'bad-cursor':
+      return problems.badRequest(error.message);
+  }
+}
+
+function fromMiddyError(error: MiddyHttpError, event: APIGatewayProxyEventV2): HttpProblem {
+  const pkg = error.cause?.package;
+  if (pkg === '@middy/http-json-body-parser' && error.statusCode === 415) {
+    return problems.unsupportedMediaType(
+      `send the body as application/json (got ${event.headers?.['content-type'] ?? 'no Content-Type'})`,
+    );
+  }
+  if (pkg === '@middy/http-json-body-parser') {
+    return problems.badRequest(`the body is not valid JSON: ${error.cause?.message ?? 'it is empty'}`);
+  }
+  if (pkg === '@middy/http-router' && error.statusCode === 404) {
+    return problems.notFound(
+      `no route ${event.requestContext.http.method} ${event.requestContext.http.path}`,
+    );
+  }
+  return new HttpProblem(error.statusCode, error.name, error.message);
+}
+
+export function toProblem(error: unknown, event: APIGatewayProxyEventV2): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof StoreError) return fromStoreError(error);
+  if (error instanceof z.ZodError) return validationProblem(error);
+  if (isMiddyHttpError(error) && error.statusCode < 500) return fromMiddyError(error, event);
+  return undefined;
+}
+
+export function problemJsonErrors(logger: Logger): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    onError: (request) => {
+      const { event, error } = request;
+      let problem = toProblem(error, event);
+      if (!problem) {
+        logger.error('unhandled error', { error: error as Error });
+        problem = new HttpProblem(
+          500,
+          'Internal Server Error',
+          'the request failed inside Portolan; retry later',
+        );
+      }
+      const body = { ...problem.toBody(), instance: event.requestContext?.requestId };
+      request.response = {
+        statusCode: problem.status,
+        headers: { 'content-type': 'application/problem+json' },
+        body: JSON.stringify(body),
+      } satisfies APIGatewayProxyStructuredResultV2;
+    },
+  };
+}
