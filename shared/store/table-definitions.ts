@@ -45,3 +45,19 @@ export interface StreamDefinition {
 
 export const inputStream: StreamDefinition = { id: 'TelemetryIn', localShards: 2 };
 export const outputStream: StreamDefinition = { id: 'TelemetryOut', localShards: 2 };
+
+/** The DynamoDB CreateTable input for a definition (local stack and tests; CDK maps the same fields). */
+export function createTableInput(tableName: string, def: TableDefinition) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: def.partitionKey.name, AttributeType: def.partitionKey.type },
+      { AttributeName: def.sortKey.name, AttributeType: def.sortKey.type },
+    ],
+    KeySchema: [
+      { AttributeName: def.partitionKey.name, KeyType: 'HASH' as const },
+      { AttributeName: def.sortKey.name, KeyType: 'RANGE' as const },
+    ],
+  };
+}
