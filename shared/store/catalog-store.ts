@@ -5,14 +5,17 @@
  */
 
 import type { AuditActor, AuditEvent } from '#shared/audit/audit-event';
-import type { EntityDocument, EntityRef } from '#shared/catalog/entity-kinds';
+import type { EntityRef } from '#shared/catalog/entity-kinds';
 
 /** Kinds of record the store versions and audits: the four catalog kinds and access policies. */
 export type StoredKind = 'team' | 'service' | 'repository' | 'environment' | 'policy';
 
-export interface StoredEntity<D = EntityDocument | Record<string, unknown>> {
+/** An entity document as stored; each kind's schema gives it its shape on the way in. */
+export type StoredDocument = Record<string, unknown> & { id: string };
+
+export interface StoredEntity {
   kind: StoredKind;
-  doc: D & { id: string };
+  doc: StoredDocument;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -46,7 +49,7 @@ export interface CatalogStore {
   /** Create or replace; an unchanged document writes nothing. */
   put(
     kind: StoredKind,
-    doc: { id: string },
+    doc: StoredDocument,
     expected: VersionPrecondition,
     ctx: ChangeContext,
   ): Promise<PutResult>;

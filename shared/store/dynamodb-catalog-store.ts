@@ -25,6 +25,7 @@ import {
   StoreError,
   type VersionPrecondition,
 } from '#shared/store/catalog-store';
+import { queryAll } from '#shared/store/dynamodb-client';
 import { findDependents } from '#shared/store/find-dependents';
 import { decodeCursor, encodeCursor } from '#shared/store/page-cursor';
 
@@ -204,7 +205,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
         const at = (ctx.now ?? new Date()).toISOString();
         const entity: StoredEntity = {
           kind,
-          doc: doc as StoredEntity['doc'],
+          doc,
           version: (current?.version ?? 0) + 1,
           createdAt: current?.createdAt ?? at,
           updatedAt: at,
@@ -318,23 +319,14 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
     },
 
     async auditChain(entity) {
-      const events: AuditEvent[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const { Items = [], LastEvaluatedKey } = await client.send(
-          new QueryCommand({
-            TableName: auditTable,
-            KeyConditionExpression: '#e = :e',
-            ExpressionAttributeNames: { '#e': 'entity' },
-            ExpressionAttributeValues: { ':e': entity },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        events.push(...(Items as AuditEvent[]));
-        start = LastEvaluatedKey;
-      } while (start);
-      return events;
+      const items = await queryAll(client, {
+        TableName: auditTable,
+        KeyConditionExpression: '#e = :e',
+        ExpressionAttributeNames: { '#e': 'entity' },
+        ExpressionAttributeValues: { ':e': entity },
+        ConsistentRead: true,
+      });
+      return items as unknown as AuditEvent[];
     },
   };
 }

@@ -3,8 +3,9 @@
  * tell the caller what blocks it. Reference counters on the items make the refusal
  * itself atomic; this list is the explanation.
  */
-import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StoredKind } from '#shared/store/catalog-store';
+import { queryAll } from '#shared/store/dynamodb-client';
 
 /** For each kind that can be referenced: which kinds point at it, through which filter. */
 const referrers: Partial<Record<StoredKind, { kind: StoredKind; filter: string }[]>> = {
@@ -25,17 +26,14 @@ export async function findDependents(
 ): Promise<string[]> {
   const found: string[] = [];
   for (const { kind: referrer, filter } of referrers[kind] ?? []) {
-    const pages = paginateQuery(
-      { client },
-      {
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: filter,
-        ExpressionAttributeValues: { ':pk': referrer, ':id': id },
-        ProjectionExpression: 'sk',
-      },
-    );
-    for await (const page of pages) for (const item of page.Items ?? []) found.push(`${referrer}/${item.sk}`);
+    const items = await queryAll(client, {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: filter,
+      ExpressionAttributeValues: { ':pk': referrer, ':id': id },
+      ProjectionExpression: 'sk',
+    });
+    for (const item of items) found.push(`${referrer}/${item.sk}`);
   }
   return found.sort();
 }
