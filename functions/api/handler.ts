@@ -6,6 +6,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
@@ -46,6 +48,7 @@ export function makeApiHandler(deps: ApiDeps) {
   );
   return middy<ApiEvent, Result, Error, ApiContext>()
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(logMetrics(deps.metrics))
     .use(bodySizeLimit())
     .use(requirePrincipal())
     .use(problemJsonErrors(deps.logger))
@@ -59,7 +62,7 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     catalogTable: requiredEnv('CATALOG_TABLE', env),
     auditTable: requiredEnv('AUDIT_TABLE', env),
   });
-  return { store, access: makeAccessControl(store), logger: new Logger() };
+  return { store, access: makeAccessControl(store), logger: new Logger(), metrics: new Metrics() };
 }
 
 export const handler = makeApiHandler(apiDepsFromEnv());

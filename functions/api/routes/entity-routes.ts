@@ -1,4 +1,5 @@
 /** `/v1/{teams,services,repositories,environments}`: list, and get / put / delete one entity. */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
 import { toAuditActor } from '#shared/auth/principal-claims';
@@ -23,7 +24,7 @@ export function parseEntity(info: KindInfo, id: string, body: Record<string, unk
   return doc;
 }
 
-function routesFor(info: KindInfo, { store, access }: ApiDeps): ApiRoute[] {
+function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRoute[] {
   const { kind, plural, noun } = info;
   const { idSchema } = info;
   const ref = (id: string) => `${kind}/${id}`;
@@ -62,6 +63,7 @@ function routesFor(info: KindInfo, { store, access }: ApiDeps): ApiRoute[] {
           actor: toAuditActor(principal),
           requestId: awsRequestId,
         });
+        if (result.changed) metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
         return jsonResponse(result.created ? 201 : 200, representation(result.entity), {
           etag: etag(result.entity.version),
           ...(result.created ? { location: `/v1/${plural}/${encodeURIComponent(id)}` } : {}),
@@ -77,6 +79,7 @@ function routesFor(info: KindInfo, { store, access }: ApiDeps): ApiRoute[] {
         const current = await store.get(kind, id);
         await access.require(principal, `catalog:Delete${noun}`, ref(id), current ? [current.doc] : []);
         await store.delete(kind, id, expected, { actor: toAuditActor(principal), requestId: awsRequestId });
+        metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
         return { statusCode: 204 };
       },
     },
