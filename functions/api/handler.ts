@@ -32,6 +32,17 @@ const withBodyParser = (route: ApiRoute) =>
     ? middy<ApiEvent, Result, Error, ApiContext>(route.handler).use(httpJsonBodyParser())
     : route.handler;
 
+/**
+ * API Gateway routes every request through the catch-all `ANY /v1/{proxy+}`, whose
+ * `proxy` parameter is the whole tail; the router derives each route's own
+ * parameters, and would otherwise keep the gateway's.
+ */
+const routeParametersFromPath: middy.MiddlewareObj<ApiEvent> = {
+  before: ({ event }) => {
+    delete event.pathParameters;
+  },
+};
+
 export function makeApiHandler(deps: ApiDeps) {
   const routes: ApiRoute[] = [
     ...entityRoutes(deps),
@@ -51,6 +62,7 @@ export function makeApiHandler(deps: ApiDeps) {
     .use(logMetrics(deps.metrics))
     .use(bodySizeLimit())
     .use(requirePrincipal())
+    .use(routeParametersFromPath)
     .use(problemJsonErrors(deps.logger))
     .handler(router as never);
 }
@@ -62,7 +74,9 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     catalogTable: requiredEnv('CATALOG_TABLE', env),
     auditTable: requiredEnv('AUDIT_TABLE', env),
   });
-  return { store, access: makeAccessControl(store), logger: new Logger(), metrics: new Metrics() };
+  const logger = new Logger();
+  // Metrics warnings (e.g. a GET that records no metric) go through the logger and its level.
+  return { store, access: makeAccessControl(store), logger, metrics: new Metrics({ logger }) };
 }
 
 export const handler = makeApiHandler(apiDepsFromEnv());

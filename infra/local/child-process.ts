@@ -1,0 +1,67 @@
+/**
+ * Child processes of the local stack (DynamoDB Local, kinesis-mock): started with
+ * their output kept for error messages, stopped together, and never outliving
+ * the parent — even when the parent dies without cleaning up.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface ManagedChild {
+  name: string;
+  process: ChildProcess;
+  /** The last lines the child wrote, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+// A synchronous last resort: 'exit' handlers cannot wait, but SIGKILL needs no waiting.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ManagedChild {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - 20));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => running.delete(child));
+  child.once('error', (error) => lines.push(`${name} could not start: ${error.message}`));
+
+  return {
+    name,
+    process: child,
+    output: () => lines.join('\n'),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Rejects if the child exits before `ready` settles, with what it printed. */
+export async function readyOrExit(child: ManagedChild, ready: Promise<void>): Promise<void> {
+  const died = new Promise<never>((_, reject) =>
+    child.process.once('exit', (code) =>
+      reject(new Error(`${child.name} exited (code ${code}) before it was ready:\n${child.output()}`)),
+    ),
+  );
+  await Promise.race([ready, died]);
+}
