@@ -33,9 +33,9 @@ const withBodyParser = (route: ApiRoute) =>
     : route.handler;
 
 /**
- * API Gateway routes every request through the catch-all `ANY /v1/{proxy+}`, whose
- * `proxy` parameter is the whole tail; the router derives each route's own
- * parameters, and would otherwise keep the gateway's.
+ * API Gateway sends every request to this function (`$default` route, or a
+ * catch-all `{proxy+}` whose parameter is the whole tail); the router derives
+ * each route's own parameters, and would otherwise keep the gateway's.
  */
 const routeParametersFromPath: middy.MiddlewareObj<ApiEvent> = {
   before: ({ event }) => {

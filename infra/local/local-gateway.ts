@@ -28,7 +28,7 @@ export interface LocalGatewayOptions {
   handler: ApiHandler;
   /** How long an authorizer result is reused for the same token (API Gateway's result TTL). */
   authorizerCacheSeconds?: number;
-  /** The deployed route: everything under /v1 goes to the API function. */
+  /** The deployed route: `$default`, so the API function answers every path (and unknown ones with problem+json). */
   routeKey?: string;
 }
 
@@ -79,7 +79,9 @@ export function buildHttpApiEvent(
   for (const [key, value] of url.searchParams)
     query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
   const rawPath = decodePath(url.pathname);
-  const prefix = routeKey.split(' ')[1]?.replace('{proxy+}', '') ?? '/';
+  const proxyPrefix = routeKey.includes('{proxy+}')
+    ? routeKey.split(' ')[1]?.replace('{proxy+}', '')
+    : undefined;
   const now = new Date();
   const isText = body.length === 0 || textTypes.test(headers['content-type'] ?? '');
   const requestId = randomUUID();
@@ -91,7 +93,9 @@ export function buildHttpApiEvent(
     ...(cookies.length ? { cookies } : {}),
     headers,
     ...(url.search ? { queryStringParameters: query } : {}),
-    ...(rawPath.startsWith(prefix) ? { pathParameters: { proxy: rawPath.slice(prefix.length) } } : {}),
+    ...(proxyPrefix && rawPath.startsWith(proxyPrefix)
+      ? { pathParameters: { proxy: rawPath.slice(proxyPrefix.length) } }
+      : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -138,7 +142,7 @@ export interface LocalGateway {
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
-  const routeKey = options.routeKey ?? 'ANY /v1/{proxy+}';
+  const routeKey = options.routeKey ?? '$default';
   const ttlMs = (options.authorizerCacheSeconds ?? 300) * 1000;
   const cache = new Map<
     string,
@@ -166,9 +170,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       const body = await readBody(req);
       if (body === 'too-large') return message(res, 413, 'Request Entity Too Large');
       const event = buildHttpApiEvent(req, body, routeKey);
-      if (!event.rawPath.startsWith(routeKey.split(' ')[1]?.replace('{proxy+}', '') ?? '/')) {
-        return message(res, 404, 'Not Found');
-      }
       const token = event.headers.authorization;
       if (!token) return message(res, 401, 'Unauthorized');
       let authorization: Awaited<ReturnType<typeof authorize>>;

@@ -31,12 +31,14 @@ const ownRepository: Policy = policySchema.parse({
       effect: 'allow',
       actions: ['catalog:PutService', 'catalog:DeleteService'],
       resources: ['service/*'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy variable, IAM's ${...} syntax
       conditions: { StringEquals: { 'resource.repository': 'github.com/${token.repository}' } },
     },
     {
       sid: 'OwnRepository',
       effect: 'allow',
       actions: ['catalog:PutRepository'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy variable, IAM's ${...} syntax
       resources: ['repository/github.com/${token.repository}'],
     },
     {
