@@ -134,12 +134,18 @@ export function makeTokenVerifier(issuers: TrustedIssuer[], caPem?: string): Tok
   };
 }
 
+const listed = (value: unknown) =>
+  (Array.isArray(value) ? value : [value]).map((v) => JSON.stringify(v ?? null)).join(' or ');
+
 /** The library's own messages are precise; these add what the caller should check next. */
 function refusalReason(error: unknown): string {
-  if (error instanceof JwtExpiredError || error instanceof JwtNotBeforeError) return error.message;
+  if (error instanceof JwtExpiredError) return `${error.message}; request a new token`;
+  if (error instanceof JwtNotBeforeError) {
+    return `token not valid before ${new Date(Number(error.failedAssertion.actual) * 1000).toISOString()}`;
+  }
   if (error instanceof JwtInvalidAudienceError || error instanceof CognitoJwtInvalidClientIdError) {
     const { actual, expected } = error.failedAssertion;
-    return `audience ${JSON.stringify(actual)} is not accepted (expected ${JSON.stringify(expected)})`;
+    return `audience ${listed(actual)} is not accepted (expected ${listed(expected)})`;
   }
   if (error instanceof CognitoJwtInvalidTokenUseError) {
     return `token_use ${JSON.stringify(error.failedAssertion.actual)} is not accepted (expected ${JSON.stringify(error.failedAssertion.expected)})`;
