@@ -53,6 +53,8 @@ export interface LocalStackOptions {
 export interface RunningLocalStack {
   state: LocalStackState;
   stateFile: string;
+  /** The emulators' process ids (DynamoDB Local, kinesis-mock). */
+  childPids: number[];
   stop(): Promise<void>;
 }
 
@@ -144,10 +146,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
-    const [{ handler: authorizer }, { handler }] = await Promise.all([
+    // Built from the factories, not the modules' `handler` exports, so that each
+    // stack in one process (tests) gets handlers bound to its own environment.
+    const [authorizerModule, apiModule, { tokenVerifierFromEnv }, { Logger }] = await Promise.all([
       import('#functions/authorizer/handler'),
       import('#functions/api/handler'),
+      import('#shared/auth/token-verifier'),
+      import('@aws-lambda-powertools/logger'),
     ]);
+    const authorizer = authorizerModule.makeAuthorizerHandler({
+      verifier: tokenVerifierFromEnv(),
+      logger: new Logger(),
+    });
+    const handler = apiModule.makeApiHandler(apiModule.apiDepsFromEnv());
     const gateway = await startLocalGateway({
       port: ports.api,
       authorizer: authorizer as never,
@@ -186,7 +197,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       const created = await (await import('#infra/local/demo-catalog')).seedDemoCatalog(gateway.url, token);
       log(created ? `seeded ${created} demo entities` : 'demo catalog already present');
     }
-    return { state, stateFile, stop };
+    const childPids = [dynamo.child.process.pid, kinesis.child.process.pid].filter(
+      (pid) => pid !== undefined,
+    );
+    return { state, stateFile, childPids, stop };
   } catch (error) {
     await stop();
     throw error;
