@@ -1,0 +1,65 @@
+/**
+ * The CDK app. Every option is CDK context (`-c key=value` or `cdk.json`),
+ * documented in the README's "Deploy" section. Synthesizes offline: no lookups,
+ * an environment-agnostic stack unless `account`/`region` are given.
+ */
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { ExternalIssuer } from '#infra/constructs/identity';
+import { PortolanStack, type PortolanStackProps } from '#infra/portolan-stack';
+
+/** Reads the context into stack props; exported so tests synthesize exactly what `cdk deploy` does. */
+export function stackPropsFromContext(app: App): PortolanStackProps {
+  const text = (key: string) => {
+    const value = app.node.tryGetContext(key);
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const json = <T>(key: string): T | undefined => {
+    const value = app.node.tryGetContext(key);
+    if (value === undefined || value === '') return undefined;
+    return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+  };
+  const number = (key: string) => (text(key) === undefined ? undefined : Number(text(key)));
+  const account = text('account');
+  const region = text('region');
+  const props: PortolanStackProps = {
+    cognitoDomainPrefix: text('cognitoDomainPrefix') ?? 'portolan-change-me',
+    description: 'Portolan: ownership context for telemetry',
+    ...(account && region ? { env: { account, region } } : {}),
+  };
+  const optional: Partial<PortolanStackProps> = {
+    oidcIssuers: json<ExternalIssuer[]>('oidcIssuers'),
+    inputStreamArn: text('inputStreamArn'),
+    inputStreamKeyArn: text('inputStreamKeyArn'),
+    parallelizationFactor: number('parallelizationFactor'),
+    batchSize: number('batchSize'),
+    cacheTtl:
+      number('cacheTtlSeconds') === undefined
+        ? undefined
+        : Duration.seconds(number('cacheTtlSeconds') as number),
+    inputFormat: text('inputFormat'),
+    otlpEndpoint: text('otlpEndpoint'),
+    otlpTokenSecretArn: text('otlpTokenSecretArn'),
+    corsOrigins: json<string[]>('corsOrigins'),
+    apiRateLimit: number('apiRateLimit'),
+    apiBurstLimit: number('apiBurstLimit'),
+    alarmEmail: text('alarmEmail'),
+    logRetention: number('logRetentionDays') as RetentionDays | undefined,
+  };
+  for (const [key, value] of Object.entries(optional))
+    if (value !== undefined) Object.assign(props, { [key]: value });
+  return props;
+}
+
+export function buildApp(app = new App()): { app: App; stack: PortolanStack } {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new PortolanStack(
+    app,
+    app.node.tryGetContext('stackName') ?? 'Portolan',
+    stackPropsFromContext(app),
+  );
+  return { app, stack };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) buildApp().app.synth();

@@ -1,0 +1,128 @@
+/**
+ * The telemetry path: producers → input stream → enrich function → output
+ * stream (and optionally an OTLP/HTTP endpoint). The input stream is created
+ * (on-demand, encrypted with a customer key, 7 days of retention so failed
+ * batches can be replayed) or adopted by ARN. Batches that exhausted their
+ * retries leave their shard and sequence range in an encrypted SQS queue.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type IStream, Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DataTables } from '#infra/constructs/data-tables';
+import { PortolanFunction } from '#infra/constructs/portolan-function';
+
+export interface IngestPipelineProps {
+  tables: DataTables;
+  /** Adopt this stream instead of creating one. @default a new on-demand stream */
+  inputStreamArn?: string;
+  /** The adopted stream's KMS key, when it uses a customer managed key. */
+  inputStreamKeyArn?: string;
+  /** Concurrent batches per shard (1-10). @default 1 (keeps per-shard order) */
+  parallelizationFactor?: number;
+  /** Records per invocation. @default 10000 (the benchmarks' full batch) */
+  batchSize?: number;
+  /** How long the catalog is cached in a warm function. @default 60 seconds */
+  cacheTtl?: Duration;
+  /** `auto`, or a fixed input format for protobuf streams (`otlp-proto-traces`, ...). @default auto */
+  inputFormat?: string;
+  /** Also forward enriched OTLP to this OTLP/HTTP endpoint. */
+  otlpEndpoint?: string;
+  /** The secret holding its access token. @default a new, empty secret when otlpEndpoint is set */
+  otlpTokenSecretArn?: string;
+  logRetention?: RetentionDays;
+}
+
+export class IngestPipeline extends Construct {
+  readonly inputStream: IStream;
+  readonly outputStream: Stream;
+  readonly enrichFunction: PortolanFunction;
+  readonly failedBatches: Queue;
+  readonly otlpTokenSecret?: ISecret;
+
+  constructor(scope: Construct, id: string, props: IngestPipelineProps) {
+    super(scope, id);
+    const streamKey = new Key(this, 'StreamKey', {
+      description: 'Portolan telemetry streams and failed-batch queue',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const retention = Duration.days(7);
+    this.inputStream = props.inputStreamArn
+      ? Stream.fromStreamAttributes(this, 'InputStream', {
+          streamArn: props.inputStreamArn,
+          ...(props.inputStreamKeyArn
+            ? { encryptionKey: Key.fromKeyArn(this, 'InputKey', props.inputStreamKeyArn) }
+            : {}),
+        })
+      : new Stream(this, 'InputStream', {
+          streamMode: StreamMode.ON_DEMAND,
+          encryption: StreamEncryption.KMS,
+          encryptionKey: streamKey,
+          retentionPeriod: retention,
+        });
+    this.outputStream = new Stream(this, 'OutputStream', {
+      streamMode: StreamMode.ON_DEMAND,
+      encryption: StreamEncryption.KMS,
+      encryptionKey: streamKey,
+      retentionPeriod: retention,
+    });
+    this.failedBatches = new Queue(this, 'FailedBatches', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: streamKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    if (props.otlpEndpoint) {
+      this.otlpTokenSecret = props.otlpTokenSecretArn
+        ? Secret.fromSecretCompleteArn(this, 'OtlpToken', props.otlpTokenSecretArn)
+        : new Secret(this, 'OtlpToken', {
+            description: 'Portolan: access token of the OTLP/HTTP forwarding endpoint (set it after deploy)',
+          });
+    }
+
+    this.enrichFunction = new PortolanFunction(this, 'Enrich', {
+      entry: 'functions/enrich/handler.ts',
+      description: 'Portolan telemetry enrichment',
+      // 1024 MB: a full 10,000-record batch peaks well under 512 MB (bench/enrich), and CPU scales
+      // with memory; decompress/parse/serialize is CPU-bound, so more memory is more records per second.
+      memorySize: 1024,
+      // A full batch enriches in seconds; the rest is bounded PutRecords retries.
+      timeout: Duration.minutes(2),
+      environment: {
+        CATALOG_TABLE: props.tables.catalog.tableName,
+        OUTPUT_STREAM: this.outputStream.streamName,
+        CACHE_TTL_SECONDS: String((props.cacheTtl ?? Duration.seconds(60)).toSeconds()),
+        INPUT_FORMAT: props.inputFormat ?? 'auto',
+        ...(props.otlpEndpoint ? { OTLP_ENDPOINT: props.otlpEndpoint } : {}),
+        ...(this.otlpTokenSecret ? { OTLP_TOKEN_SECRET_ARN: this.otlpTokenSecret.secretArn } : {}),
+      },
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
+    props.tables.grantEnrichment(this.enrichFunction);
+    props.tables.denyAuditChanges(this.enrichFunction);
+    this.outputStream.grantWrite(this.enrichFunction);
+    this.otlpTokenSecret?.grantRead(this.enrichFunction);
+
+    this.enrichFunction.addEventSource(
+      new KinesisEventSource(this.inputStream, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: props.batchSize ?? 10_000,
+        maxBatchingWindow: Duration.seconds(1),
+        parallelizationFactor: props.parallelizationFactor ?? 1,
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        // Within the stream's retention, so an exhausted batch can still be replayed from it.
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(this.failedBatches),
+      }),
+    );
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Portolan in one stack. Read this file to draw the architecture:
+ * identity → catalog API (authorizer + API function) → data tables (catalog,
+ * append-only audit) ← ingest pipeline (Kinesis in → enrich → Kinesis out),
+ * all watched by observability.
+ */
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { CatalogApi } from '#infra/constructs/catalog-api';
+import { DataTables } from '#infra/constructs/data-tables';
+import { type ExternalIssuer, Identity } from '#infra/constructs/identity';
+import { IngestPipeline } from '#infra/constructs/ingest-pipeline';
+import { Observability } from '#infra/constructs/observability';
+
+export interface PortolanStackProps extends StackProps {
+  /** Cognito hosted domain prefix (globally unique). */
+  cognitoDomainPrefix: string;
+  /** OIDC issuers trusted besides the user pool (GitHub Actions, Okta, Entra ID...). */
+  oidcIssuers?: ExternalIssuer[];
+  inputStreamArn?: string;
+  inputStreamKeyArn?: string;
+  parallelizationFactor?: number;
+  batchSize?: number;
+  cacheTtl?: Duration;
+  inputFormat?: string;
+  otlpEndpoint?: string;
+  otlpTokenSecretArn?: string;
+  corsOrigins?: string[];
+  apiRateLimit?: number;
+  apiBurstLimit?: number;
+  alarmEmail?: string;
+  logRetention?: RetentionDays;
+}
+
+export class PortolanStack extends Stack {
+  readonly tables: DataTables;
+  readonly identity: Identity;
+  readonly api: CatalogApi;
+  readonly pipeline: IngestPipeline;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: PortolanStackProps) {
+    super(scope, id, props);
+    this.tables = new DataTables(this, 'Data');
+    this.identity = new Identity(this, 'Identity', {
+      domainPrefix: props.cognitoDomainPrefix,
+      ...(props.oidcIssuers ? { externalIssuers: props.oidcIssuers } : {}),
+    });
+    this.api = new CatalogApi(this, 'CatalogApi', {
+      tables: this.tables,
+      trustedIssuers: this.identity.trustedIssuers,
+      ...pick(props, ['corsOrigins', 'logRetention']),
+      ...(props.apiRateLimit ? { rateLimit: props.apiRateLimit } : {}),
+      ...(props.apiBurstLimit ? { burstLimit: props.apiBurstLimit } : {}),
+    });
+    this.pipeline = new IngestPipeline(this, 'Ingest', {
+      tables: this.tables,
+      ...pick(props, [
+        'inputStreamArn',
+        'inputStreamKeyArn',
+        'parallelizationFactor',
+        'batchSize',
+        'cacheTtl',
+        'inputFormat',
+        'otlpEndpoint',
+        'otlpTokenSecretArn',
+        'logRetention',
+      ]),
+    });
+    this.observability = new Observability(this, 'Observability', {
+      functions: {
+        api: this.api.apiFunction,
+        authorizer: this.api.authorizerFunction,
+        enrich: this.pipeline.enrichFunction,
+      },
+      httpApi: this.api.httpApi,
+      failedBatches: this.pipeline.failedBatches,
+      ...pick(props, ['alarmEmail']),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'PORTOLAN_API_URL' });
+    new CfnOutput(this, 'TokenUrl', {
+      value: this.identity.tokenUrl,
+      description: 'PORTOLAN_TOKEN_URL (client credentials)',
+    });
+    new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
+    new CfnOutput(this, 'CiClientId', {
+      value: this.identity.ciClient.userPoolClientId,
+      description: 'PORTOLAN_CLIENT_ID',
+    });
+    new CfnOutput(this, 'InputStreamName', { value: this.pipeline.inputStream.streamName });
+    new CfnOutput(this, 'OutputStreamName', { value: this.pipeline.outputStream.streamName });
+    new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.pipeline.failedBatches.queueUrl });
+  }
+}
+
+/** The props that are set, so optional construct props stay absent rather than undefined. */
+function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(
+    keys.filter((k) => source[k] !== undefined).map((k) => [k, source[k]]),
+  ) as Partial<Pick<T, K>>;
+}
