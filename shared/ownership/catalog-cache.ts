@@ -1,0 +1,189 @@
+/**
+ * The enricher's view of the catalog. A warm container reads each distinct
+ * service, team, repository and environment at most once per TTL, in
+ * `BatchGetItem`s of up to 100 keys (unprocessed keys retried with backoff),
+ * and all services' selectors with one paginated Query per TTL, compiled into
+ * one matcher. When the catalog cannot be read, a stale copy is used if there
+ * is one; otherwise resolution says `unresolved` — the shard never stalls.
+ */
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Environment, Repository, Service, Team } from '#shared/catalog/entity-schemas';
+import type { SourceAttributes } from '#shared/ownership/ownership-context';
+import type { CatalogSnapshot, Lookup } from '#shared/ownership/resolve-ownership';
+import {
+  compileSelectors,
+  type SelectorMatcher,
+  type ServiceSelectors,
+} from '#shared/ownership/selector-matcher';
+import { queryAll } from '#shared/store/dynamodb-client';
+
+type Kind = 'service' | 'team' | 'repository' | 'environment';
+
+interface Entry {
+  doc: Record<string, unknown> | undefined;
+  loadedAt: number;
+}
+
+export interface CatalogCacheOptions {
+  client: DynamoDBDocumentClient;
+  table: string;
+  ttlMs: number;
+  now?: () => number;
+  /** Rounds of `UnprocessedKeys` retries before giving up on the rest. @default 5 */
+  maxRounds?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CatalogCacheStats {
+  /** Items and query pages read from DynamoDB. */
+  catalogReads: number;
+  hits: number;
+  misses: number;
+  failures: number;
+}
+
+const key = (kind: Kind, id: string) => `${kind}#${id}`;
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+export class CatalogCache {
+  readonly stats: CatalogCacheStats = { catalogReads: 0, hits: 0, misses: 0, failures: 0 };
+  private readonly entries = new Map<string, Entry>();
+  /** Keys the last load could not read and had no stale copy of. */
+  private readonly unavailable = new Set<string>();
+  private matcher: { value: SelectorMatcher; loadedAt: number } | undefined;
+  private matcherUnavailable = false;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: CatalogCacheOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Loads what resolving these sources needs and is not fresh in the cache. */
+  async prefetch(sources: SourceAttributes[]): Promise<void> {
+    this.unavailable.clear();
+    await this.loadSelectors();
+    const services = new Set<string>();
+    for (const source of sources) {
+      const name = first(source['service.name']);
+      if (name) services.add(name);
+      const matched = this.matcher?.value.match(source)?.service;
+      if (matched) services.add(matched);
+    }
+    await this.load([...services].map((id) => ['service', id] as const));
+    const related: (readonly [Kind, string])[] = [];
+    for (const id of services) {
+      const service = this.entries.get(key('service', id))?.doc as Service | undefined;
+      if (!service) continue;
+      related.push(['team', service.team]);
+      if (service.repository) related.push(['repository', service.repository]);
+      for (const environment of service.environments ?? []) related.push(['environment', environment]);
+    }
+    await this.load(related);
+  }
+
+  snapshot(): CatalogSnapshot {
+    const lookup = <T>(kind: Kind, id: string): Lookup<T> => {
+      const k = key(kind, id);
+      if (this.unavailable.has(k)) return 'unavailable';
+      return this.entries.get(k)?.doc as T | undefined;
+    };
+    return {
+      service: (id) => lookup<Service>('service', id),
+      team: (id) => lookup<Team>('team', id),
+      repository: (id) => lookup<Repository>('repository', id),
+      environment: (id) => lookup<Environment>('environment', id),
+      selectors: () => (this.matcher ? this.matcher.value : 'unavailable'),
+    };
+  }
+
+  private fresh(loadedAt: number) {
+    return this.now() - loadedAt < this.options.ttlMs;
+  }
+
+  private async loadSelectors(): Promise<void> {
+    if (this.matcher && this.fresh(this.matcher.loadedAt) && !this.matcherUnavailable) return;
+    try {
+      const items = await queryAll(this.options.client, {
+        TableName: this.options.table,
+        KeyConditionExpression: 'pk = :service',
+        ExpressionAttributeValues: { ':service': 'service' },
+        ProjectionExpression: 'sk, #doc.selectors',
+        ExpressionAttributeNames: { '#doc': 'doc' },
+      });
+      this.stats.catalogReads += 1;
+      const services: ServiceSelectors[] = items.map((item) => ({
+        id: String(item.sk),
+        selectors: (item.doc as { selectors?: ServiceSelectors['selectors'] } | undefined)?.selectors ?? [],
+      }));
+      this.matcher = { value: compileSelectors(services), loadedAt: this.now() };
+      this.matcherUnavailable = false;
+    } catch {
+      this.stats.failures++;
+      // Stale selectors beat none; retried on the next batch.
+      this.matcherUnavailable = true;
+    }
+  }
+
+  private async load(wanted: readonly (readonly [Kind, string])[]): Promise<void> {
+    const missing = new Map<string, { pk: Kind; sk: string }>();
+    for (const [kind, id] of wanted) {
+      const k = key(kind, id);
+      const entry = this.entries.get(k);
+      if (entry && this.fresh(entry.loadedAt)) {
+        this.stats.hits++;
+        continue;
+      }
+      if (!missing.has(k)) {
+        this.stats.misses++;
+        missing.set(k, { pk: kind, sk: id });
+      }
+    }
+    const keys = [...missing.values()];
+    for (let i = 0; i < keys.length; i += 100) await this.batchGet(keys.slice(i, i + 100));
+  }
+
+  private async batchGet(keys: { pk: Kind; sk: string }[]): Promise<void> {
+    const table = this.options.table;
+    let pending = keys;
+    const loadedAt = this.now();
+    try {
+      for (let round = 0; pending.length > 0; round++) {
+        if (round >= (this.options.maxRounds ?? 5))
+          throw new Error(`${pending.length} keys still unprocessed`);
+        if (round > 0) await this.sleep(Math.min(1_000, 50 * 2 ** round));
+        this.stats.catalogReads += pending.length;
+        const result = await this.options.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: pending,
+                ProjectionExpression: 'pk, sk, #doc',
+                ExpressionAttributeNames: { '#doc': 'doc' },
+              },
+            },
+          }),
+        );
+        const found = new Map(
+          (result.Responses?.[table] ?? []).map((item) => [key(item.pk as Kind, String(item.sk)), item.doc]),
+        );
+        const unprocessed = (result.UnprocessedKeys?.[table]?.Keys ?? []) as { pk: Kind; sk: string }[];
+        const retry = new Set(unprocessed.map((k) => key(k.pk, k.sk)));
+        for (const k of pending) {
+          const id = key(k.pk, k.sk);
+          if (!retry.has(id))
+            this.entries.set(id, { doc: found.get(id) as Record<string, unknown> | undefined, loadedAt });
+        }
+        pending = unprocessed;
+      }
+    } catch {
+      this.stats.failures++;
+      for (const k of pending) {
+        const id = key(k.pk, k.sk);
+        // Keep serving a stale copy when there is one.
+        if (!this.entries.has(id)) this.unavailable.add(id);
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * All services' selectors compiled into one matcher, built once per cache TTL:
+ * exact selectors are a hash lookup per attribute, prefixes and globs are
+ * checked per attribute the selectors name. Most specific wins:
+ *   1. exact, then prefix, then glob;
+ *   2. among prefixes the longest, among globs the one with most literal characters;
+ *   3. then the service id, alphabetically (stable, so a record never flips owner).
+ */
+import { globToRegExp, literalLength } from '#shared/matching/glob';
+import type { OwnershipMatch, SourceAttributes } from '#shared/ownership/ownership-context';
+
+export interface ServiceSelectors {
+  id: string;
+  selectors: { attribute: string; match: 'exact' | 'prefix' | 'glob'; value: string }[];
+}
+
+interface Candidate {
+  service: string;
+  attribute: string;
+  match: 'exact' | 'prefix' | 'glob';
+  value: string;
+  rank: number;
+  specificity: number;
+  regexp?: RegExp;
+}
+
+const rankOf = { exact: 3, prefix: 2, glob: 1 } as const;
+
+export interface SelectorMatcher {
+  match(attributes: SourceAttributes): OwnershipMatch | undefined;
+  readonly size: number;
+}
+
+export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher {
+  const exact = new Map<string, Map<string, Candidate>>();
+  const patterns = new Map<string, Candidate[]>();
+  let size = 0;
+  for (const service of services) {
+    for (const selector of service.selectors) {
+      size++;
+      const candidate: Candidate = {
+        service: service.id,
+        ...selector,
+        rank: rankOf[selector.match],
+        specificity: selector.match === 'glob' ? literalLength(selector.value) : selector.value.length,
+        ...(selector.match === 'glob' ? { regexp: globToRegExp(selector.value) } : {}),
+      };
+      if (selector.match === 'exact') {
+        const byValue = exact.get(selector.attribute) ?? new Map<string, Candidate>();
+        const existing = byValue.get(selector.value);
+        if (!existing || service.id < existing.service) byValue.set(selector.value, candidate);
+        exact.set(selector.attribute, byValue);
+      } else {
+        patterns.set(selector.attribute, [...(patterns.get(selector.attribute) ?? []), candidate]);
+      }
+    }
+  }
+
+  const better = (a: Candidate, b: Candidate | undefined) =>
+    !b ||
+    a.rank > b.rank ||
+    (a.rank === b.rank &&
+      (a.specificity > b.specificity || (a.specificity === b.specificity && a.service < b.service)));
+
+  return {
+    size,
+    match(attributes) {
+      let best: Candidate | undefined;
+      for (const [attribute, raw] of Object.entries(attributes)) {
+        const values = Array.isArray(raw) ? raw : [raw];
+        const byValue = exact.get(attribute);
+        const candidates = patterns.get(attribute);
+        if (!byValue && !candidates) continue;
+        for (const value of values) {
+          const hit = byValue?.get(value);
+          if (hit && better(hit, best)) best = hit;
+          for (const candidate of candidates ?? []) {
+            if (!better(candidate, best)) continue;
+            const matches = candidate.regexp
+              ? candidate.regexp.test(value)
+              : value.startsWith(candidate.value);
+            if (matches) best = candidate;
+          }
+        }
+      }
+      return best
+        ? {
+            rule: 'selector',
+            service: best.service,
+            attribute: best.attribute,
+            match: best.match,
+            value: best.value,
+          }
+        : undefined;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * JSON-shaped records: CloudWatch Logs subscription envelopes and newline-
+ * delimited JSON log lines. Ownership goes in as top-level keys with the same
+ * dotted names as on OTLP resources (`"ownership.team": "payments"`).
+ */
+import type { SourceAttributes } from '#shared/ownership/ownership-context';
+import { ownershipPrefix } from '#shared/ownership/ownership-context';
+
+/** A CloudWatch Logs subscription payload (already gunzipped and parsed). */
+export interface CloudWatchLogsEnvelope {
+  messageType: 'DATA_MESSAGE' | 'CONTROL_MESSAGE';
+  owner: string;
+  logGroup: string;
+  logStream: string;
+  subscriptionFilters: string[];
+  logEvents: { id: string; timestamp: number; message: string }[];
+}
+
+export function isCloudWatchLogsEnvelope(value: unknown): value is CloudWatchLogsEnvelope {
+  const v = value as Partial<CloudWatchLogsEnvelope> | null;
+  return (
+    typeof v === 'object' && v !== null && typeof v.messageType === 'string' && Array.isArray(v.logEvents)
+  );
+}
+
+/** The attributes CloudWatch Logs tells us, named as the OpenTelemetry AWS semantic conventions name them. */
+export function cloudWatchAttributes(envelope: CloudWatchLogsEnvelope): SourceAttributes {
+  return {
+    'aws.log.group.names': [envelope.logGroup],
+    'aws.log.stream.names': [envelope.logStream],
+    'cloud.account.id': envelope.owner,
+    'cloud.provider': 'aws',
+    // Lambda's log groups name the function: /aws/lambda/<function name>.
+    ...(envelope.logGroup.startsWith('/aws/lambda/')
+      ? { 'faas.name': envelope.logGroup.slice('/aws/lambda/'.length) }
+      : {}),
+  };
+}
+
+/** A JSON log line's own attributes: its top-level string, number and string-list fields, and a nested `resource`. */
+export function logLineAttributes(line: Record<string, unknown>): SourceAttributes {
+  const attributes: SourceAttributes = {};
+  const take = (source: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(source)) {
+      if (typeof value === 'string') attributes[key] = value;
+      else if (typeof value === 'number' || typeof value === 'boolean') attributes[key] = String(value);
+      else if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+        attributes[key] = value as string[];
+    }
+  };
+  const resource = line.resource;
+  if (typeof resource === 'object' && resource !== null && !Array.isArray(resource))
+    take(resource as Record<string, unknown>);
+  take(line);
+  return attributes;
+}
+
+/** The object with its `ownership.*` keys replaced by `ownership`. */
+export function stampObject<T extends Record<string, unknown>>(
+  object: T,
+  ownership: Record<string, string>,
+): T {
+  const stamped: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object))
+    if (!key.startsWith(ownershipPrefix)) stamped[key] = value;
+  return Object.assign(stamped, ownership) as T;
+}

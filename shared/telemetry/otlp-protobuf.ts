@@ -1,0 +1,243 @@
+/**
+ * OTLP/protobuf without a full decode. Traces, logs and metrics requests share
+ * one shape up to the resource — `Export*ServiceRequest { repeated Resource* = 1 }`,
+ * `Resource* { Resource resource = 1; ... }`, `Resource { repeated KeyValue
+ * attributes = 1; ... }` — so the enricher reads only the resource attributes
+ * and splices a new `Resource` into each `Resource*`, copying every other byte
+ * (spans, log records, data points) untouched. That is both signal-agnostic and
+ * far cheaper than decoding and re-encoding the whole request.
+ */
+
+import type { SourceAttributes } from '#shared/ownership/ownership-context';
+import { ownershipPrefix } from '#shared/ownership/ownership-context';
+import type { Signal } from '#shared/telemetry/otlp-json';
+
+class Malformed extends Error {}
+
+/** A minimal protobuf wire reader over one buffer region. */
+class Wire {
+  pos: number;
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) throw new Malformed('truncated varint');
+      const byte = this.buf[this.pos++] as number;
+      if (shift < 28) result |= (byte & 0x7f) << shift;
+      else result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7;
+      if (shift > 63) throw new Malformed('varint too long');
+    }
+  }
+
+  /** Reads a tag; returns the field number, wire type and the span of the field's value. */
+  field(): { field: number; wireType: number; start: number; valueStart: number; valueEnd: number } {
+    const start = this.pos;
+    const tag = this.varint();
+    const wireType = tag & 7;
+    const field = tag >>> 3;
+    if (field === 0) throw new Malformed('field number 0');
+    const valueStart = this.pos;
+    switch (wireType) {
+      case 0:
+        this.varint();
+        break;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2: {
+        const length = this.varint();
+        const begin = this.pos;
+        this.pos += length;
+        if (this.pos > this.end) throw new Malformed('length beyond the message');
+        return { field, wireType, start, valueStart: begin, valueEnd: this.pos };
+      }
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new Malformed(`unsupported wire type ${wireType}`);
+    }
+    if (this.pos > this.end) throw new Malformed('field beyond the message');
+    return { field, wireType, start, valueStart, valueEnd: this.pos };
+  }
+
+  get done() {
+    return this.pos >= this.end;
+  }
+}
+
+function varintBytes(value: number): Buffer {
+  const bytes: number[] = [];
+  let v = value;
+  while (v > 0x7f) {
+    bytes.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  bytes.push(v);
+  return Buffer.from(bytes);
+}
+
+const lengthDelimited = (field: number, body: Buffer) =>
+  Buffer.concat([varintBytes((field << 3) | 2), varintBytes(body.length), body]);
+
+const stringValue = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end);
+
+/** AnyValue → string (string, bool, int, double) or string list (array of those). */
+function anyValue(buf: Buffer, start: number, end: number): string | string[] | undefined {
+  const wire = new Wire(buf, start, end);
+  let result: string | string[] | undefined;
+  while (!wire.done) {
+    const f = wire.field();
+    if (f.field === 1 && f.wireType === 2) result = stringValue(buf, f.valueStart, f.valueEnd);
+    else if (f.field === 2 && f.wireType === 0)
+      result = String(new Wire(buf, f.valueStart, f.valueEnd).varint() !== 0);
+    else if (f.field === 3 && f.wireType === 0)
+      result = String(new Wire(buf, f.valueStart, f.valueEnd).varint());
+    else if (f.field === 4 && f.wireType === 1) result = String(buf.readDoubleLE(f.valueStart));
+    else if (f.field === 5 && f.wireType === 2) {
+      const values: string[] = [];
+      const array = new Wire(buf, f.valueStart, f.valueEnd);
+      while (!array.done) {
+        const element = array.field();
+        if (element.field !== 1 || element.wireType !== 2) continue;
+        const value = anyValue(buf, element.valueStart, element.valueEnd);
+        if (typeof value === 'string') values.push(value);
+      }
+      result = values;
+    }
+  }
+  return result;
+}
+
+interface KeyValueSpan {
+  key: string;
+  value: string | string[] | undefined;
+  raw: Buffer;
+}
+
+function keyValue(buf: Buffer, start: number, end: number, raw: Buffer): KeyValueSpan {
+  const wire = new Wire(buf, start, end);
+  let key = '';
+  let value: string | string[] | undefined;
+  while (!wire.done) {
+    const f = wire.field();
+    if (f.field === 1 && f.wireType === 2) key = stringValue(buf, f.valueStart, f.valueEnd);
+    else if (f.field === 2 && f.wireType === 2) value = anyValue(buf, f.valueStart, f.valueEnd);
+  }
+  return { key, value, raw };
+}
+
+/** `KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }` for a string attribute. */
+const encodeStringAttribute = (key: string, value: string) =>
+  lengthDelimited(
+    1,
+    Buffer.concat([
+      lengthDelimited(1, Buffer.from(key)),
+      lengthDelimited(2, lengthDelimited(1, Buffer.from(value))),
+    ]),
+  );
+
+interface ResourceSlot {
+  /** The bytes of `Resource*` before and after its `resource` field. */
+  before: Buffer[];
+  after: Buffer[];
+  /** Raw fields of the `Resource` other than `ownership.*` attributes. */
+  resourceFields: Buffer[];
+  attributes: SourceAttributes;
+  seenResource: boolean;
+}
+
+export interface OtlpProtobufRequest {
+  /** Inferred from the first record (span ids, log timestamps, metric names); undefined when empty. */
+  signal: Signal | undefined;
+  sources: SourceAttributes[];
+  encode(ownership: Record<string, string>[]): Buffer;
+}
+
+/** Parses an OTLP protobuf request down to its resources; undefined when the bytes are not one. */
+export function readOtlpProtobuf(buf: Buffer): OtlpProtobufRequest | undefined {
+  if (buf.length === 0 || buf[0] !== 0x0a) return undefined;
+  try {
+    const top = new Wire(buf);
+    const slots: ResourceSlot[] = [];
+    let signal: Signal | undefined;
+    while (!top.done) {
+      const f = top.field();
+      if (f.field !== 1 || f.wireType !== 2) return undefined;
+      const slot: ResourceSlot = {
+        before: [],
+        after: [],
+        resourceFields: [],
+        attributes: {},
+        seenResource: false,
+      };
+      const inner = new Wire(buf, f.valueStart, f.valueEnd);
+      while (!inner.done) {
+        const g = inner.field();
+        const raw = buf.subarray(g.start, g.valueEnd);
+        if (g.field === 1 && g.wireType === 2 && !slot.seenResource) {
+          slot.seenResource = true;
+          const resource = new Wire(buf, g.valueStart, g.valueEnd);
+          while (!resource.done) {
+            const h = resource.field();
+            const rawField = buf.subarray(h.start, h.valueEnd);
+            if (h.field === 1 && h.wireType === 2) {
+              const kv = keyValue(buf, h.valueStart, h.valueEnd, rawField);
+              if (kv.key.startsWith(ownershipPrefix)) continue;
+              if (kv.value !== undefined) slot.attributes[kv.key] = kv.value;
+            }
+            slot.resourceFields.push(rawField);
+          }
+        } else {
+          if (g.field === 2 && g.wireType === 2 && signal === undefined)
+            signal = signalOfScope(buf, g.valueStart, g.valueEnd);
+          (slot.seenResource ? slot.after : slot.before).push(raw);
+        }
+      }
+      slots.push(slot);
+    }
+    return {
+      signal,
+      sources: slots.map((s) => s.attributes),
+      encode(ownership) {
+        return Buffer.concat(
+          slots.map((slot, i) => {
+            const stamped = Object.entries(ownership[i] ?? {}).map(([k, v]) => encodeStringAttribute(k, v));
+            const resource = lengthDelimited(1, Buffer.concat([...slot.resourceFields, ...stamped]));
+            return lengthDelimited(1, Buffer.concat([...slot.before, resource, ...slot.after]));
+          }),
+        );
+      },
+    };
+  } catch (error) {
+    if (error instanceof Malformed || error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/** ScopeSpans/ScopeLogs/ScopeMetrics field 2 holds a span (trace_id: 16 bytes), a log record (fixed64 time) or a metric (name). */
+function signalOfScope(buf: Buffer, start: number, end: number): Signal | undefined {
+  const scope = new Wire(buf, start, end);
+  while (!scope.done) {
+    const f = scope.field();
+    if (f.field !== 2 || f.wireType !== 2) continue;
+    const item = new Wire(buf, f.valueStart, f.valueEnd);
+    if (item.done) return undefined;
+    const first = item.field();
+    if (first.field === 1 && first.wireType === 2)
+      return first.valueEnd - first.valueStart === 16 ? 'traces' : 'metrics';
+    if (first.wireType === 1) return 'logs';
+    return first.field === 2 && first.wireType === 2 ? 'metrics' : 'logs';
+  }
+  return undefined;
+}

@@ -1,0 +1,223 @@
+/**
+ * One Kinesis record in, its telemetry sources out, and back: detects the
+ * encoding per record (KPL aggregation, gzip/zlib, OTLP JSON, OTLP protobuf,
+ * CloudWatch Logs, JSON lines), exposes each source's attributes for
+ * resolution, and re-encodes with ownership stamped, keeping the input's
+ * encoding and compression. Anything it cannot decode it says so, and the
+ * caller passes the record through unchanged.
+ */
+import { deaggregateSync, RecordAggregator } from 'aws-kinesis-agg';
+import type { SourceAttributes } from '#shared/ownership/ownership-context';
+import { type Compression, compress, compressionOf, decompress } from '#shared/telemetry/compression';
+import {
+  cloudWatchAttributes,
+  isCloudWatchLogsEnvelope,
+  logLineAttributes,
+  stampObject,
+} from '#shared/telemetry/json-records';
+import {
+  attributesOf,
+  otlpJsonSignal,
+  resourcesOf,
+  type Signal,
+  stampResource,
+} from '#shared/telemetry/otlp-json';
+import { readOtlpProtobuf } from '#shared/telemetry/otlp-protobuf';
+
+export const inputFormats = [
+  'auto',
+  'otlp-json',
+  'otlp-proto-traces',
+  'otlp-proto-logs',
+  'otlp-proto-metrics',
+  'cloudwatch-logs',
+  'json-lines',
+] as const;
+export type InputFormat = (typeof inputFormats)[number];
+
+export type RecordKind = 'otlp-json' | 'otlp-protobuf' | 'cloudwatch-logs' | 'json-lines' | 'kpl';
+
+export interface DecodedRecord {
+  kind: RecordKind;
+  signal?: Signal;
+  compression: Compression;
+  sources: SourceAttributes[];
+  /** Re-encodes with `ownership[i]` stamped on `sources[i]`; KPL may yield more than one record. */
+  encode(ownership: Record<string, string>[]): Buffer[];
+}
+
+export type Decoding =
+  | { decoded: DecodedRecord }
+  | { passThrough: 'undecodable' | 'control-message' | 'empty'; reason: string };
+
+const kplMagic = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
+
+export function decodeRecord(data: Buffer, format: InputFormat = 'auto', partitionKey = ''): Decoding {
+  if (data.length === 0) return { passThrough: 'empty', reason: 'empty record' };
+  if (data.subarray(0, 4).equals(kplMagic)) return decodeKpl(data, format, partitionKey);
+  const compression = compressionOf(data);
+  let plain: Buffer;
+  try {
+    plain = decompress(data, compression);
+  } catch (error) {
+    return {
+      passThrough: 'undecodable',
+      reason: `${compression} data does not decompress: ${(error as Error).message}`,
+    };
+  }
+  const decoded = decodePlain(plain, format, compression);
+  if ('passThrough' in decoded) return decoded;
+  return { decoded };
+}
+
+function decodePlain(
+  plain: Buffer,
+  format: InputFormat,
+  compression: Compression,
+): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
+  const recompress = (bytes: Buffer) => [compress(bytes, compression)];
+  const firstByte = plain.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  const protobufFormat = format.startsWith('otlp-proto-');
+  if (firstByte === 0x7b /* { */ && !protobufFormat) {
+    const text = plain.toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return decodeJsonLines(text, recompress, compression);
+    }
+    const signal = otlpJsonSignal(parsed);
+    if (signal && (format === 'auto' || format === 'otlp-json')) {
+      const request = parsed as Record<string, unknown>;
+      const resources = resourcesOf(request, signal);
+      return {
+        kind: 'otlp-json',
+        signal,
+        compression,
+        sources: resources.map((r) => attributesOf(r.resource?.attributes)),
+        encode(ownership) {
+          resources.forEach((r, i) => stampResource(r, ownership[i] ?? {}));
+          return recompress(Buffer.from(JSON.stringify(request)));
+        },
+      };
+    }
+    if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
+      if (parsed.messageType === 'CONTROL_MESSAGE')
+        return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
+      const envelope = parsed;
+      return {
+        kind: 'cloudwatch-logs',
+        compression,
+        sources: [cloudWatchAttributes(envelope)],
+        encode: (ownership) =>
+          recompress(Buffer.from(JSON.stringify(stampObject({ ...envelope }, ownership[0] ?? {})))),
+      };
+    }
+    return decodeJsonLines(text, recompress, compression);
+  }
+  if (firstByte === 0x0a && (format === 'auto' || protobufFormat)) {
+    const request = readOtlpProtobuf(plain);
+    if (request) {
+      const configured = protobufFormat ? (format.slice('otlp-proto-'.length) as Signal) : undefined;
+      const signal = configured ?? request.signal;
+      return {
+        kind: 'otlp-protobuf',
+        ...(signal ? { signal } : {}),
+        compression,
+        sources: request.sources,
+        encode: (ownership) => recompress(request.encode(ownership)),
+      };
+    }
+  }
+  return {
+    passThrough: 'undecodable',
+    reason: `not ${format === 'auto' ? 'a recognised telemetry encoding' : format}`,
+  };
+}
+
+function decodeJsonLines(
+  text: string,
+  recompress: (bytes: Buffer) => Buffer[],
+  compression: Compression,
+): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
+  const lines = text.split('\n');
+  const parsed = lines.map((line) => {
+    if (line.trim() === '') return undefined;
+    try {
+      const value = JSON.parse(line) as unknown;
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  const objects = parsed.filter((p) => p !== undefined);
+  if (objects.length === 0) return { passThrough: 'undecodable', reason: 'no JSON object in the record' };
+  return {
+    kind: 'json-lines',
+    compression,
+    sources: objects.map(logLineAttributes),
+    encode(ownership) {
+      let next = 0;
+      // A line that is not a JSON object is kept byte for byte: nothing is dropped.
+      const out = lines.map((line, i) => {
+        const object = parsed[i];
+        return object ? JSON.stringify(stampObject(object, ownership[next++] ?? {})) : line;
+      });
+      return recompress(Buffer.from(out.join('\n')));
+    },
+  };
+}
+
+function decodeKpl(data: Buffer, format: InputFormat, partitionKey: string): Decoding {
+  let userRecords: { partitionKey: string; explicitPartitionKey?: string; data: string }[] = [];
+  let failure: Error | undefined;
+  deaggregateSync(
+    {
+      data: data.toString('base64'),
+      partitionKey,
+      sequenceNumber: '0',
+      kinesisSchemaVersion: '1.0',
+      approximateArrivalTimestamp: 0,
+    },
+    true,
+    (error, records) => {
+      if (error) failure = error;
+      else userRecords = records ?? [];
+    },
+  );
+  if (failure)
+    return { passThrough: 'undecodable', reason: `KPL aggregate does not decode: ${failure.message}` };
+  const parts = userRecords.map((user) => {
+    const bytes = Buffer.from(user.data, 'base64');
+    const decoding = decodeRecord(bytes, format, user.partitionKey);
+    return { user, bytes, decoded: 'decoded' in decoding ? decoding.decoded : undefined };
+  });
+  return {
+    decoded: {
+      kind: 'kpl',
+      compression: 'none',
+      sources: parts.flatMap((p) => p.decoded?.sources ?? []),
+      encode(ownership) {
+        let next = 0;
+        const aggregator = new RecordAggregator();
+        const out: Buffer[] = [];
+        for (const part of parts) {
+          const own = part.decoded ? ownership.slice(next, (next += part.decoded.sources.length)) : [];
+          for (const bytes of part.decoded ? part.decoded.encode(own) : [part.bytes]) {
+            const record = {
+              partitionKey: part.user.partitionKey,
+              ...(part.user.explicitPartitionKey ? { explicitHashKey: part.user.explicitPartitionKey } : {}),
+              data: bytes,
+            };
+            if (!aggregator.checkIfUserRecordFits(record)) out.push(aggregator.build().data);
+            aggregator.addUserRecord(record);
+          }
+        }
+        if (aggregator.length() > 0) out.push(aggregator.build().data);
+        return out;
+      },
+    },
+  };
+}
