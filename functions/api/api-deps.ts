@@ -4,10 +4,19 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AccessControl } from '#functions/api/access-control';
 import type { ApiContext, ApiEvent } from '#shared/http/require-principal';
+import type { OwnershipResult, SourceAttributes } from '#shared/ownership/ownership-context';
+import type { UnownedSource } from '#shared/ownership/unowned-sources';
 import type { CatalogStore } from '#shared/store/catalog-store';
+
+/** The enricher's resolver and unowned-source list, as the API exposes them. */
+export interface OwnershipQueries {
+  resolve(attributes: SourceAttributes): Promise<OwnershipResult>;
+  unowned(page: { limit: number; cursor?: string }): Promise<{ items: UnownedSource[]; nextCursor?: string }>;
+}
 
 export interface ApiDeps {
   store: CatalogStore;
+  ownership: OwnershipQueries;
   access: AccessControl;
   logger: Logger;
   /** EMF metrics: catalog changes and refusals, per kind. */

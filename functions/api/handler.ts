@@ -17,11 +17,15 @@ import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { auditRoutes } from '#functions/api/routes/audit-routes';
 import { entityRoutes } from '#functions/api/routes/entity-routes';
 import { policyRoutes } from '#functions/api/routes/policy-routes';
+import { resolveRoutes } from '#functions/api/routes/resolve-routes';
 import { whoamiRoute } from '#functions/api/routes/whoami-route';
 import { requiredEnv } from '#shared/config/required-env';
 import { bodySizeLimit } from '#shared/http/body-size-limit';
 import { problemJsonErrors } from '#shared/http/problem-json-errors';
 import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
+import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { resolveOwnership } from '#shared/ownership/resolve-ownership';
+import { listUnownedSources } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
 
@@ -48,6 +52,7 @@ export function makeApiHandler(deps: ApiDeps) {
     ...entityRoutes(deps),
     ...auditRoutes(deps),
     ...policyRoutes(deps),
+    ...resolveRoutes(deps),
     whoamiRoute(deps),
   ];
   const router = httpRouterHandler<ApiEvent, Result>(
@@ -69,14 +74,26 @@ export function makeApiHandler(deps: ApiDeps) {
 
 /** Dependencies from the function's environment; no network until the first request. */
 export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
-  const store = makeDynamoCatalogStore({
-    client: createDocumentClient(),
-    catalogTable: requiredEnv('CATALOG_TABLE', env),
-    auditTable: requiredEnv('AUDIT_TABLE', env),
-  });
+  const client = createDocumentClient();
+  const catalogTable = requiredEnv('CATALOG_TABLE', env);
+  const store = makeDynamoCatalogStore({ client, catalogTable, auditTable: requiredEnv('AUDIT_TABLE', env) });
   const logger = new Logger();
-  // Metrics warnings (e.g. a GET that records no metric) go through the logger and its level.
-  return { store, access: makeAccessControl(store), logger, metrics: new Metrics({ logger }) };
+  return {
+    store,
+    ownership: {
+      async resolve(attributes) {
+        // The API answers from the catalog as it is now: a cache with no lifetime.
+        const catalog = new CatalogCache({ client, table: catalogTable, ttlMs: 0 });
+        await catalog.prefetch([attributes]);
+        return resolveOwnership(attributes, catalog.snapshot());
+      },
+      unowned: (page) => listUnownedSources(client, catalogTable, page),
+    },
+    access: makeAccessControl(store),
+    logger,
+    // Metrics warnings (e.g. a GET that records no metric) go through the logger and its level.
+    metrics: new Metrics({ logger }),
+  };
 }
 
 export const handler = makeApiHandler(apiDepsFromEnv());

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureDevCertificates } from '#infra/local/dev-ca';
 import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { startKinesisMock } from '#infra/local/kinesis-mock';
+import { startKinesisPoller } from '#infra/local/kinesis-poller';
 import { startLocalGateway } from '#infra/local/local-gateway';
 import {
   ensureIssuerSecrets,
@@ -145,6 +146,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       POWERTOOLS_METRICS_NAMESPACE: 'Portolan',
       POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      CACHE_TTL_SECONDS: env.PORTOLAN_CACHE_TTL_SECONDS ?? '60',
+      INPUT_FORMAT: env.PORTOLAN_INPUT_FORMAT ?? 'auto',
     });
     // Built from the factories, not the modules' `handler` exports, so that each
     // stack in one process (tests) gets handlers bound to its own environment.
@@ -166,6 +169,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       authorizerCacheSeconds: Number(env.PORTOLAN_AUTHORIZER_CACHE_SECONDS ?? 300),
     });
     stops.push(gateway.stop);
+
+    // The enrich function, fed by a local event source mapping on the input stream.
+    const enrichModule = await import('#functions/enrich/handler');
+    const poller = startKinesisPoller({
+      client: createKinesisClient({ endpoint: kinesis.endpoint, region, credentials: aws }),
+      streamName: localStreamNames.input,
+      region,
+      handler: enrichModule.makeEnrichHandler(enrichModule.enrichDepsFromEnv()) as never,
+      batchSize: Number(env.PORTOLAN_BATCH_SIZE ?? 10_000),
+      ...(options.inMemory ? {} : { checkpointFile: join(stateDir, 'data', 'kinesis-checkpoints.json') }),
+      failedBatchesFile: join(stateDir, 'failed-batches.jsonl'),
+      log,
+    });
+    stops.push(poller.stop);
 
     const state: LocalStackState = {
       apiUrl: gateway.url,

@@ -96,7 +96,7 @@ function decodePlain(
         compression,
         sources: resources.map((r) => attributesOf(r.resource?.attributes)),
         encode(ownership) {
-          resources.forEach((r, i) => stampResource(r, ownership[i] ?? {}));
+          for (const [i, r] of resources.entries()) stampResource(r, ownership[i] ?? {});
           return recompress(Buffer.from(JSON.stringify(request)));
         },
       };
@@ -204,7 +204,9 @@ function decodeKpl(data: Buffer, format: InputFormat, partitionKey: string): Dec
         const aggregator = new RecordAggregator();
         const out: Buffer[] = [];
         for (const part of parts) {
-          const own = part.decoded ? ownership.slice(next, (next += part.decoded.sources.length)) : [];
+          const sourceCount = part.decoded?.sources.length ?? 0;
+          const own = ownership.slice(next, next + sourceCount);
+          next += sourceCount;
           for (const bytes of part.decoded ? part.decoded.encode(own) : [part.bytes]) {
             const record = {
               partitionKey: part.user.partitionKey,
