@@ -78,44 +78,23 @@ function decodePlain(
   const recompress = (bytes: Buffer) => [compress(bytes, compression)];
   const firstByte = plain.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
   const protobufFormat = format.startsWith('otlp-proto-');
+  // A protobuf request starts with field 1 (0x0a), which is also a newline and
+  // may be followed by `{` (a 123-byte resource): JSON is only taken when it parses.
+  let parsed: unknown;
+  let text: string | undefined;
   if (firstByte === 0x7b /* { */ && !protobufFormat) {
-    const text = plain.toString('utf8');
-    let parsed: unknown;
+    text = plain.toString('utf8');
     try {
       parsed = JSON.parse(text);
     } catch {
-      return decodeJsonLines(text, recompress, compression);
+      parsed = undefined;
     }
-    const signal = otlpJsonSignal(parsed);
-    if (signal && (format === 'auto' || format === 'otlp-json')) {
-      const request = parsed as Record<string, unknown>;
-      const resources = resourcesOf(request, signal);
-      return {
-        kind: 'otlp-json',
-        signal,
-        compression,
-        sources: resources.map((r) => attributesOf(r.resource?.attributes)),
-        encode(ownership) {
-          for (const [i, r] of resources.entries()) stampResource(r, ownership[i] ?? {});
-          return recompress(Buffer.from(JSON.stringify(request)));
-        },
-      };
-    }
-    if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
-      if (parsed.messageType === 'CONTROL_MESSAGE')
-        return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-      const envelope = parsed;
-      return {
-        kind: 'cloudwatch-logs',
-        compression,
-        sources: [cloudWatchAttributes(envelope)],
-        encode: (ownership) =>
-          recompress(Buffer.from(JSON.stringify(stampObject({ ...envelope }, ownership[0] ?? {})))),
-      };
-    }
-    return decodeJsonLines(text, recompress, compression);
   }
-  if (firstByte === 0x0a && (format === 'auto' || protobufFormat)) {
+  if (parsed !== undefined) {
+    const json = decodeJson(parsed, format, compression, recompress);
+    if (json) return json;
+  }
+  if (plain[0] === 0x0a && (format === 'auto' || protobufFormat)) {
     const request = readOtlpProtobuf(plain);
     if (request) {
       const configured = protobufFormat ? (format.slice('otlp-proto-'.length) as Signal) : undefined;
@@ -129,10 +108,49 @@ function decodePlain(
       };
     }
   }
+  if (text !== undefined && (format === 'auto' || format === 'json-lines'))
+    return decodeJsonLines(text, recompress, compression);
   return {
     passThrough: 'undecodable',
     reason: `not ${format === 'auto' ? 'a recognised telemetry encoding' : format}`,
   };
+}
+
+/** A whole-record JSON document: OTLP JSON or a CloudWatch Logs envelope; undefined when it is neither. */
+function decodeJson(
+  parsed: unknown,
+  format: InputFormat,
+  compression: Compression,
+  recompress: (bytes: Buffer) => Buffer[],
+): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
+  const signal = otlpJsonSignal(parsed);
+  if (signal && (format === 'auto' || format === 'otlp-json')) {
+    const request = parsed as Record<string, unknown>;
+    const resources = resourcesOf(request, signal);
+    return {
+      kind: 'otlp-json',
+      signal,
+      compression,
+      sources: resources.map((r) => attributesOf(r.resource?.attributes)),
+      encode(ownership) {
+        for (const [i, r] of resources.entries()) stampResource(r, ownership[i] ?? {});
+        return recompress(Buffer.from(JSON.stringify(request)));
+      },
+    };
+  }
+  if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
+    if (parsed.messageType === 'CONTROL_MESSAGE')
+      return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
+    const envelope = parsed;
+    return {
+      kind: 'cloudwatch-logs',
+      compression,
+      sources: [cloudWatchAttributes(envelope)],
+      encode: (ownership) =>
+        recompress(Buffer.from(JSON.stringify(stampObject({ ...envelope }, ownership[0] ?? {})))),
+    };
+  }
+  return undefined;
 }
 
 function decodeJsonLines(

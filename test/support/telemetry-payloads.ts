@@ -16,7 +16,8 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 export const fixturesDir = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'otlp');
-export const otlpFixture = (name: 'trace' | 'logs' | 'metrics') => readFileSync(join(fixturesDir, `${name}.json`));
+export const otlpFixture = (name: 'trace' | 'logs' | 'metrics') =>
+  readFileSync(join(fixturesDir, `${name}.json`));
 
 interface ProtoType {
   decode(bytes: Uint8Array): unknown;
@@ -24,8 +25,12 @@ interface ProtoType {
   fromObject(object: unknown): unknown;
   toObject(message: unknown, options?: Record<string, unknown>): Record<string, unknown>;
 }
-const generated = createRequire(import.meta.url)('@opentelemetry/otlp-proto-exporter-base/build/src/generated/root.js') as {
-  opentelemetry: { proto: { collector: Record<'trace' | 'logs' | 'metrics', { v1: Record<string, ProtoType> }> } };
+const generated = createRequire(import.meta.url)(
+  '@opentelemetry/otlp-proto-exporter-base/build/src/generated/root.js',
+) as {
+  opentelemetry: {
+    proto: { collector: Record<'trace' | 'logs' | 'metrics', { v1: Record<string, ProtoType> }> };
+  };
 };
 export const otlpProto = {
   traces: generated.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest as ProtoType,
@@ -36,10 +41,15 @@ export const otlpProto = {
 /** Spans from the real SDK, serialized by its OTLP protobuf serializer. */
 export function sdkTraceRequest(resource: Record<string, string>, spans = 3): Buffer {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ resource: resourceFromAttributes(resource), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes(resource),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
   const tracer = provider.getTracer('portolan-test', '1.0.0');
   for (let i = 0; i < spans; i++) {
-    const span = tracer.startSpan(`operation-${i}`, { attributes: { 'http.route': `/orders/${i}`, 'ownership.team': 'spoofed' } });
+    const span = tracer.startSpan(`operation-${i}`, {
+      attributes: { 'http.route': `/orders/${i}`, 'ownership.team': 'spoofed' },
+    });
     span.end();
   }
   return Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans()) as Uint8Array);
@@ -48,9 +58,13 @@ export function sdkTraceRequest(resource: Record<string, string>, spans = 3): Bu
 /** Log records from the real SDK, serialized by its OTLP protobuf serializer. */
 export function sdkLogsRequest(resource: Record<string, string>, records = 2): Buffer {
   const exporter = new InMemoryLogRecordExporter();
-  const provider = new LoggerProvider({ resource: resourceFromAttributes(resource), processors: [new SimpleLogRecordProcessor({ exporter })] });
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes(resource),
+    processors: [new SimpleLogRecordProcessor({ exporter })],
+  });
   const logger = provider.getLogger('portolan-test');
-  for (let i = 0; i < records; i++) logger.emit({ body: `order ${i} paid`, severityText: 'INFO', attributes: { 'order.id': i } });
+  for (let i = 0; i < records; i++)
+    logger.emit({ body: `order ${i} paid`, severityText: 'INFO', attributes: { 'order.id': i } });
   return Buffer.from(ProtobufLogsSerializer.serializeRequest(exporter.getFinishedLogRecords()) as Uint8Array);
 }
 
@@ -63,7 +77,17 @@ export function metricsRequest(serviceName: string): Buffer {
         scopeMetrics: [
           {
             scope: { name: 'portolan-test' },
-            metrics: [{ name: 'orders.paid', unit: '1', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asInt: 42, timeUnixNano: 1 }] } }],
+            metrics: [
+              {
+                name: 'orders.paid',
+                unit: '1',
+                sum: {
+                  aggregationTemporality: 2,
+                  isMonotonic: true,
+                  dataPoints: [{ asInt: 42, timeUnixNano: 1 }],
+                },
+              },
+            ],
           },
         ],
       },
@@ -76,7 +100,11 @@ export function metricsRequest(serviceName: string): Buffer {
  * A CloudWatch Logs subscription payload, as AWS documents it: gzip of
  * `{ messageType, owner, logGroup, logStream, subscriptionFilters, logEvents }`.
  */
-export function cloudWatchLogsPayload(logGroup: string, messages: string[], messageType = 'DATA_MESSAGE'): Buffer {
+export function cloudWatchLogsPayload(
+  logGroup: string,
+  messages: string[],
+  messageType = 'DATA_MESSAGE',
+): Buffer {
   return gzipSync(
     JSON.stringify({
       messageType,
@@ -84,7 +112,11 @@ export function cloudWatchLogsPayload(logGroup: string, messages: string[], mess
       logGroup,
       logStream: '2026/11/25/[$LATEST]0123456789abcdef',
       subscriptionFilters: ['portolan'],
-      logEvents: messages.map((message, i) => ({ id: String(37000000000000000000 + i), timestamp: 1764000000000 + i, message })),
+      logEvents: messages.map((message, i) => ({
+        id: String(37000000000000000000 + i),
+        timestamp: 1764000000000 + i,
+        message,
+      })),
     }),
   );
 }
@@ -103,11 +135,18 @@ export function kplAggregate(userRecords: { partitionKey: string; data: Buffer }
     out.push(n);
     return Buffer.from(out);
   };
-  const field = (num: number, body: Buffer) => Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
+  const field = (num: number, body: Buffer) =>
+    Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
   const keys = [...new Set(userRecords.map((r) => r.partitionKey))];
   const message = Buffer.concat([
     ...keys.map((k) => field(1, Buffer.from(k))),
-    ...userRecords.map((r) => field(3, Buffer.concat([varint(1 << 3), varint(keys.indexOf(r.partitionKey)), field(3, r.data)]))),
+    ...userRecords.map((r) =>
+      field(3, Buffer.concat([varint(1 << 3), varint(keys.indexOf(r.partitionKey)), field(3, r.data)])),
+    ),
   ]);
-  return Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), message, createHash('md5').update(message).digest()]);
+  return Buffer.concat([
+    Buffer.from([0xf3, 0x89, 0x9a, 0xc2]),
+    message,
+    createHash('md5').update(message).digest(),
+  ]);
 }

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Service, Team } from '#shared/catalog/entity-schemas';
+import type { SourceAttributes } from '#shared/ownership/ownership-context';
+import type { CatalogSnapshot } from '#shared/ownership/resolve-ownership';
+import { compileSelectors } from '#shared/ownership/selector-matcher';
+import { enrichRecords, type OwnershipSource } from '#shared/telemetry/enrich-records';
+import { cloudWatchLogsPayload, otlpFixture, sdkTraceRequest } from '../../support/telemetry-payloads.ts';
+
+const services: Record<string, Service> = { checkout: { id: 'checkout', team: 'payments' } };
+const teams: Record<string, Team> = { payments: { id: 'payments', name: 'Payments', contacts: {} } };
+
+/** An in-memory catalog that remembers what it was asked to prefetch. */
+function catalog(available = true) {
+  const prefetched: SourceAttributes[][] = [];
+  const snapshot: CatalogSnapshot = {
+    service: (id) => (available ? services[id] : 'unavailable'),
+    team: (id) => (available ? teams[id] : 'unavailable'),
+    repository: () => undefined,
+    environment: () => undefined,
+    selectors: () => (available ? compileSelectors([]) : 'unavailable'),
+  };
+  const source: OwnershipSource = {
+    prefetch: async (sources) => {
+      prefetched.push(sources);
+    },
+    snapshot: () => snapshot,
+  };
+  return { source, prefetched };
+}
+
+const record = (id: string, data: Buffer) => ({ id, partitionKey: `pk-${id}`, data });
+
+describe('enrichRecords', () => {
+  it('every record comes out, in order, with its id and partition key; counts add up', async () => {
+    const unowned: SourceAttributes[] = [];
+    const { source, prefetched } = catalog();
+    const input = [
+      record('1', sdkTraceRequest({ 'service.name': 'checkout' })),
+      record('2', Buffer.from('garbage \x00\x01')),
+      record('3', otlpFixture('trace')),
+      record('4', cloudWatchLogsPayload('', [], 'CONTROL_MESSAGE')),
+      record('5', sdkTraceRequest({ 'service.name': 'checkout' })),
+    ];
+    const { outputs, counts } = await enrichRecords(input, {
+      catalog: source,
+      format: 'auto',
+      onUnowned: (s) => unowned.push(s),
+    });
+    assert.deepEqual(
+      outputs.map((o) => [o.id, o.partitionKey]),
+      input.map((r) => [r.id, r.partitionKey]),
+    );
+    assert.deepEqual(counts, {
+      recordsIn: 5,
+      recordsEnriched: 3,
+      recordsPassedThrough: 2,
+      controlMessages: 1,
+      sourcesOwned: 2,
+      sourcesUnowned: 1,
+      sourcesUnresolved: 0,
+    });
+    assert.equal(prefetched.length, 1, 'one prefetch for the whole batch');
+    assert.deepEqual(unowned, [{ 'service.name': 'my.service' }]);
+    assert.deepEqual(outputs[1]?.data, input[1]?.data, 'undecodable record unchanged');
+    assert.deepEqual(outputs[0]?.otlp, { signal: 'traces', protobuf: true, compression: 'none' });
+  });
+
+  it('a catalog outage stamps unresolved instead of failing', async () => {
+    const { outputs, counts } = await enrichRecords([record('1', otlpFixture('logs'))], {
+      catalog: catalog(false).source,
+      format: 'auto',
+    });
+    assert.equal(counts.sourcesUnresolved, 1);
+    assert.match(
+      outputs[0]?.data.toString() ?? '',
+      /"ownership.status","value":\{"stringValue":"unresolved"/,
+    );
+  });
+
+  it('a record that would exceed the Kinesis record limit once enriched passes through as it came', async () => {
+    const input = otlpFixture('trace');
+    const { outputs, counts } = await enrichRecords([record('1', input)], {
+      catalog: catalog().source,
+      format: 'auto',
+      maxRecordBytes: 200,
+    });
+    assert.equal(counts.recordsPassedThrough, 1);
+    assert.deepEqual(outputs[0]?.data, input);
+  });
+});
