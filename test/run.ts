@@ -45,7 +45,8 @@ const stack = await startLocalStack({
   stateDir,
   inMemory: true,
   seed: false,
-  env: { ...process.env, ...freePorts },
+  // A short catalog TTL, so that tests see an ownership change reach enrichment quickly.
+  env: { PORTOLAN_CACHE_TTL_SECONDS: '2', POWERTOOLS_LOG_LEVEL: 'ERROR', ...process.env, ...freePorts },
 });
 console.log(`  ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${stack.state.apiUrl}`);
 
