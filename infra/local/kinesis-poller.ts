@@ -6,6 +6,7 @@
  * checkpoints. A batch that exhausts its retries is recorded (shard and
  * sequence range, like the on-failure destination) and skipped.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   type _Record,
@@ -163,12 +164,28 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
       attempts++;
       if (attempts > maxRetries) {
         stats.exhaustedBatches++;
+        const failedRecords = batch.filter((r) => BigInt(r.SequenceNumber ?? 0) >= BigInt(failedAt));
+        const arrival = (r: _Record | undefined) => r?.ApproximateArrivalTimestamp?.toISOString();
+        // The shape Lambda sends to an on-failure destination, so one replay tool reads both.
         const failedBatch = {
-          shardId,
-          streamArn,
-          startSequenceNumber: failedAt,
-          endSequenceNumber: batch[batch.length - 1]?.SequenceNumber,
-          at: new Date().toISOString(),
+          requestContext: {
+            requestId: randomUUID(),
+            functionArn: `arn:aws:lambda:${options.region}:000000000000:function:portolan-enrich`,
+            condition: 'RetryAttemptsExhausted',
+            approximateInvokeCount: attempts,
+          },
+          responseContext: { statusCode: 200, executedVersion: '$LATEST' },
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          KinesisBatchInfo: {
+            shardId,
+            startSequenceNumber: failedAt,
+            endSequenceNumber: batch[batch.length - 1]?.SequenceNumber,
+            approximateArrivalOfFirstRecord: arrival(failedRecords[0]),
+            approximateArrivalOfLastRecord: arrival(failedRecords[failedRecords.length - 1]),
+            batchSize: failedRecords.length,
+            streamArn,
+          },
         };
         options.log?.(`batch exhausted its retries, recorded for replay: ${JSON.stringify(failedBatch)}`);
         if (options.failedBatchesFile)

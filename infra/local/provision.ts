@@ -25,7 +25,10 @@ import {
 export const localTableNames = { catalog: 'portolan-catalog', audit: 'portolan-audit' } as const;
 export const localStreamNames = { input: 'portolan-telemetry-in', output: 'portolan-telemetry-out' } as const;
 
-export async function createTables(client: DynamoDBClient, names = localTableNames): Promise<void> {
+export async function createTables(
+  client: DynamoDBClient,
+  names: { catalog: string; audit: string } = localTableNames,
+): Promise<void> {
   const tables: [string, TableDefinition][] = [
     [names.catalog, catalogTable],
     [names.audit, auditTable],
@@ -40,7 +43,10 @@ export async function createTables(client: DynamoDBClient, names = localTableNam
   }
 }
 
-export async function createStreams(client: KinesisClient, names = localStreamNames): Promise<void> {
+export async function createStreams(
+  client: KinesisClient,
+  names: { input: string; output: string } = localStreamNames,
+): Promise<void> {
   const streams: [string, StreamDefinition][] = [
     [names.input, inputStream],
     [names.output, outputStream],
