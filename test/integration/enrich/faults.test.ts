@@ -23,6 +23,7 @@ import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { type KinesisPoller, startKinesisPoller } from '#infra/local/kinesis-poller';
 import { claimPort } from '#infra/local/ports';
 import { createStreams, createTables } from '#infra/local/provision';
+import { batchInfoOf, replayBatch } from '#infra/ops/replay-failed-batches';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
@@ -254,7 +255,7 @@ describe('enrichment under faults: nothing is lost', () => {
     assert.ok([...counts.values()].every((n) => n <= 2));
   });
 
-  it('a batch that exhausts its retries is recorded with its sequence range, for replay', async () => {
+  it('a batch that exhausts its retries is recorded with its sequence range and replays from it', async () => {
     const isolated = await createIsolatedTables();
     const pipeline = await startPipeline({
       dynamo: isolated.client,
@@ -272,5 +273,19 @@ describe('enrichment under faults: nothing is lost', () => {
     assert.equal(batch.endSequenceNumber, sequenceNumbers[4]);
     assert.equal(batch.batchSize, 5);
     assert.match(batch.streamArn, new RegExp(`stream/${pipeline.input}$`));
+
+    // The output stream is back; the replay puts the batch on the input stream again.
+    await createStreams(kinesis, { input: pipeline.input, output: pipeline.output });
+    assert.equal(await replayBatch(kinesis, batchInfoOf(line as string)), 5);
+    const out = await collect(kinesis, pipeline.output, {
+      keep: () => true,
+      done: (kept) => kept.length >= 5,
+      settleMs: 1_000,
+    });
+    assert.equal(out.length, 5, 'the replayed records came out once each');
+    assert.ok(
+      out.every((r) => statusOf(r).status === 'unowned'),
+      'and were enriched',
+    );
   });
 });

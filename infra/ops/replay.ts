@@ -1,0 +1,92 @@
+/**
+ * `npm run replay`: puts batches that exhausted their retries back on the input stream.
+ *
+ *   npm run replay -- --queue-url <on-failure queue URL> [--to <stream>]   (deployed stack)
+ *   npm run replay -- [--file .portolan/failed-batches.jsonl] [--to <stream>]  (local stack)
+ *
+ * From the queue, each message is deleted once its batch is replayed; from a
+ * file, replayed lines move to `<file>.replayed`. A failure stops the run and
+ * leaves what was not replayed where it was, so running it again finishes the job.
+ */
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { batchInfoOf, replayBatch } from '#infra/ops/replay-failed-batches';
+import { createKinesisClient } from '#shared/aws/kinesis-client';
+
+const usage = 'usage: npm run replay -- (--queue-url <url> | --file <failed-batches.jsonl>) [--to <stream>]';
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      'queue-url': { type: 'string' },
+      file: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return console.log(usage);
+  if (values['queue-url']) return fromQueue(values['queue-url'], values.to);
+  return fromFile(values.file ?? '.portolan/failed-batches.jsonl', values.to);
+}
+
+async function fromQueue(queueUrl: string, to: string | undefined) {
+  const sqs = new SQSClient({});
+  const kinesis = createKinesisClient();
+  let batches = 0;
+  let records = 0;
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    if (Messages.length === 0) break;
+    for (const message of Messages) {
+      records += await replayBatch(kinesis, batchInfoOf(message.Body ?? ''), to);
+      batches++;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  console.log(`replayed ${records} records from ${batches} batches`);
+}
+
+async function fromFile(file: string, to: string | undefined) {
+  if (!existsSync(file)) throw new Error(`${file} does not exist: no batch has exhausted its retries`);
+  const local = '.portolan/local.json';
+  // The local stack's emulator endpoint and generated credentials, when it is the one being replayed.
+  const kinesis = existsSync(local)
+    ? (() => {
+        const state = JSON.parse(readFileSync(local, 'utf8'));
+        return createKinesisClient({
+          endpoint: state.kinesis.endpoint,
+          region: state.region,
+          credentials: state.aws,
+        });
+      })()
+    : createKinesisClient();
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  let records = 0;
+  for (const [i, line] of lines.entries()) {
+    const info = batchInfoOf(line);
+    try {
+      records += await replayBatch(kinesis, info, to);
+    } catch (error) {
+      writeFileSync(
+        file,
+        lines
+          .slice(i)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+      throw error;
+    }
+    appendFileSync(`${file}.replayed`, `${line}\n`);
+  }
+  writeFileSync(file, '');
+  console.log(`replayed ${records} records from ${lines.length} batches`);
+}
+
+main().catch((error: Error) => {
+  console.error(`replay: ${error.message}`);
+  console.error(usage);
+  process.exit(1);
+});
