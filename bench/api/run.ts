@@ -8,41 +8,17 @@
  * The local stack runs in its own process (as `npm start` does) so the load
  * generator does not share its event loop.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import type { LocalStackState } from '#infra/local/local-stack';
 import { requestAccessToken } from '#shared/auth/client-credentials';
+import { startStackProcess } from '../support/stack-process.ts';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
-
-async function startStack(): Promise<{ state: LocalStackState; child: ChildProcess; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'portolan-bench-'));
-  const ports = Object.fromEntries(
-    ['API', 'ISSUER', 'DYNAMODB', 'KINESIS', 'KINESIS_TLS'].map((n) => [`PORTOLAN_${n}_PORT`, '0']),
-  );
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'infra/local/start.ts', '--in-memory', '--no-seed', '--state-dir', dir],
-    {
-      env: { ...process.env, ...ports },
-      stdio: 'ignore',
-    },
-  );
-  const stateFile = join(dir, 'local.json');
-  for (let waited = 0; !existsSync(stateFile); waited += 200) {
-    if (waited > 120_000 || child.exitCode !== null) throw new Error('the local stack did not start');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { state: JSON.parse(readFileSync(stateFile, 'utf8')) as LocalStackState, child, dir };
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -90,7 +66,7 @@ async function measure(scenario: string, url: string, request: autocannon.Reques
   };
 }
 
-const { state, child, dir } = await startStack();
+const { state, stop } = await startStackProcess();
 try {
   const admin = state.clients.admin;
   const token = await requestAccessToken({
@@ -159,7 +135,5 @@ try {
     JSON.stringify({ at: new Date().toISOString(), connections, duration, rows }, null, 2),
   );
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }

@@ -9,7 +9,11 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Environment, Repository, Service, Team } from '#shared/catalog/entity-schemas';
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
-import type { CatalogSnapshot, Lookup } from '#shared/ownership/resolve-ownership';
+import {
+  type CatalogSnapshot,
+  environmentAttributes,
+  type Lookup,
+} from '#shared/ownership/resolve-ownership';
 import {
   compileSelectors,
   type SelectorMatcher,
@@ -58,6 +62,16 @@ export class CatalogCache {
   constructor(private readonly options: CatalogCacheOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * The attributes resolution looks at: `service.name`, the environment, and
+   * whatever a selector names. Loads the selectors when they are not fresh.
+   */
+  async relevantAttributes(): Promise<ReadonlySet<string> | undefined> {
+    await this.loadSelectors();
+    if (!this.matcher) return undefined;
+    return new Set(['service.name', ...environmentAttributes, ...this.matcher.value.attributes]);
   }
 
   /** Loads what resolving these sources needs and is not fresh in the cache. */

@@ -29,6 +29,8 @@ const rankOf = { exact: 3, prefix: 2, glob: 1 } as const;
 export interface SelectorMatcher {
   match(attributes: SourceAttributes): OwnershipMatch | undefined;
   readonly size: number;
+  /** Every attribute some selector looks at. */
+  readonly attributes: ReadonlySet<string>;
 }
 
 export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher {
@@ -64,6 +66,7 @@ export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher 
 
   return {
     size,
+    attributes: new Set([...exact.keys(), ...patterns.keys()]),
     match(attributes) {
       let best: Candidate | undefined;
       for (const [attribute, raw] of Object.entries(attributes)) {

@@ -8,6 +8,7 @@
 import type { OwnershipResult, SourceAttributes } from '#shared/ownership/ownership-context';
 import type { CatalogSnapshot } from '#shared/ownership/resolve-ownership';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
+import { identifyingAttributes } from '#shared/ownership/unowned-sources';
 import type { Compression } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
 import { decodeRecord, type InputFormat } from '#shared/telemetry/record-codec';
@@ -38,6 +39,8 @@ export interface EnrichmentCounts {
 }
 
 export interface OwnershipSource {
+  /** The attributes resolution looks at; undefined: all of them. */
+  relevantAttributes?(): Promise<ReadonlySet<string> | undefined>;
   prefetch(sources: SourceAttributes[]): Promise<void>;
   snapshot(): CatalogSnapshot;
 }
@@ -49,6 +52,23 @@ export interface EnrichOptions {
   onUnowned?: (source: SourceAttributes) => void;
   /** Largest record Kinesis accepts; an enriched record above it is passed through as it came. */
   maxRecordBytes?: number;
+}
+
+/**
+ * The source as resolution sees it (only `kept` attributes, when given) and a
+ * key that identifies it. Attributes are taken in the order the producer wrote
+ * them: one producer writes them alike, and a second order costs one more resolve.
+ */
+function sourceOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
+  const source: SourceAttributes = kept ? {} : attributes;
+  let key = '';
+  for (const name in attributes) {
+    if (kept && !kept.has(name)) continue;
+    const value = attributes[name] as string | string[];
+    if (kept) source[name] = value;
+    key += `${name}\u0000${Array.isArray(value) ? value.join('\u0001') : value}\u0000`;
+  }
+  return { source, key };
 }
 
 export async function enrichRecords(records: InputRecord[], options: EnrichOptions) {
@@ -65,29 +85,38 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     record,
     decoding: decodeRecord(record.data, options.format, record.partitionKey),
   }));
-  const sources = decoded.flatMap(({ decoding }) => ('decoded' in decoding ? decoding.decoded.sources : []));
-  await options.catalog.prefetch(sources);
+  // Records of one batch come from few sources: load and resolve each distinct one once.
+  // A source is what resolution (and the unowned list) looks at, not every
+  // attribute: a log line's message must not make each line a source of its own.
+  const relevant = await options.catalog.relevantAttributes?.();
+  const kept = relevant ? new Set([...relevant, ...identifyingAttributes]) : undefined;
+  const distinct = new Map<string, { source: SourceAttributes; result?: OwnershipResult }>();
+  const keyed = decoded.map(({ decoding }) =>
+    'decoded' in decoding
+      ? decoding.decoded.sources.map((attributes) => {
+          const { source, key } = sourceOf(attributes, kept);
+          if (!distinct.has(key)) distinct.set(key, { source });
+          return key;
+        })
+      : [],
+  );
+  await options.catalog.prefetch([...distinct.values()].map((d) => d.source));
   const snapshot = options.catalog.snapshot();
-  // Records of one batch come from few sources: resolve each distinct one once.
-  const memo = new Map<string, OwnershipResult>();
-  const resolve = (source: SourceAttributes) => {
-    const key = JSON.stringify(source);
-    let result = memo.get(key);
-    if (!result) {
-      result = resolveOwnership(source, snapshot);
-      memo.set(key, result);
-    }
+  const resolve = (key: string) => {
+    const entry = distinct.get(key) as { source: SourceAttributes; result?: OwnershipResult };
+    entry.result ??= resolveOwnership(entry.source, snapshot);
+    const result = entry.result;
     if (result.status === 'owned') counts.sourcesOwned++;
     else if (result.status === 'unowned') {
       counts.sourcesUnowned++;
-      options.onUnowned?.(source);
+      options.onUnowned?.(entry.source);
     } else counts.sourcesUnresolved++;
     return result.attributes;
   };
 
   const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
   const outputs: OutputRecord[] = [];
-  for (const { record, decoding } of decoded) {
+  for (const [i, { record, decoding }] of decoded.entries()) {
     const passThrough = () => {
       counts.recordsPassedThrough++;
       outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data });
@@ -99,7 +128,7 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     }
     let encoded: Buffer[];
     try {
-      encoded = decoding.decoded.encode(decoding.decoded.sources.map(resolve));
+      encoded = decoding.decoded.encode((keyed[i] as string[]).map(resolve));
     } catch {
       passThrough();
       continue;

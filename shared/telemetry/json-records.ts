@@ -40,19 +40,20 @@ export function cloudWatchAttributes(envelope: CloudWatchLogsEnvelope): SourceAt
 /** A JSON log line's own attributes: its top-level string, number and string-list fields, and a nested `resource`. */
 export function logLineAttributes(line: Record<string, unknown>): SourceAttributes {
   const attributes: SourceAttributes = {};
-  const take = (source: Record<string, unknown>) => {
-    for (const [key, value] of Object.entries(source)) {
-      if (typeof value === 'string') attributes[key] = value;
-      else if (typeof value === 'number' || typeof value === 'boolean') attributes[key] = String(value);
-      else if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
-        attributes[key] = value as string[];
-    }
-  };
   const resource = line.resource;
   if (typeof resource === 'object' && resource !== null && !Array.isArray(resource))
-    take(resource as Record<string, unknown>);
-  take(line);
+    takeAttributes(resource as Record<string, unknown>, attributes);
+  takeAttributes(line, attributes);
   return attributes;
+}
+
+function takeAttributes(source: Record<string, unknown>, into: SourceAttributes) {
+  for (const key in source) {
+    const value = source[key];
+    if (typeof value === 'string') into[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') into[key] = String(value);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) into[key] = value as string[];
+  }
 }
 
 /** The object with its `ownership.*` keys replaced by `ownership`. */
@@ -64,4 +65,32 @@ export function stampObject<T extends Record<string, unknown>>(
   for (const [key, value] of Object.entries(object))
     if (!key.startsWith(ownershipPrefix)) stamped[key] = value;
   return Object.assign(stamped, ownership) as T;
+}
+
+const suffixes = new WeakMap<Record<string, string>, string>();
+
+/**
+ * `text` (the JSON of `object`) with `ownership` added as its last keys. When
+ * the producer set no `ownership.*` key, the text is spliced rather than
+ * re-serialized: the producer's bytes stay exactly as they were, and it is
+ * several times cheaper than `JSON.stringify`.
+ */
+export function stampJsonText(
+  text: string,
+  object: Record<string, unknown>,
+  ownership: Record<string, string>,
+): string {
+  let empty = true;
+  for (const key in object) {
+    if (key.startsWith(ownershipPrefix)) return JSON.stringify(stampObject(object, ownership));
+    empty = false;
+  }
+  let suffix = suffixes.get(ownership);
+  if (suffix === undefined) {
+    suffix = JSON.stringify(ownership).slice(1, -1);
+    suffixes.set(ownership, suffix);
+  }
+  if (suffix === '') return text;
+  const end = text.lastIndexOf('}');
+  return `${text.slice(0, end)}${empty ? '' : ','}${suffix}${text.slice(end)}`;
 }

@@ -5,6 +5,7 @@
  */
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { ownershipPrefix } from '#shared/ownership/ownership-context';
+import { scanOtlpJson } from '#shared/telemetry/json-scan';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
 
@@ -67,9 +68,93 @@ export function resourcesOf(request: Record<string, unknown>, signal: Signal): R
   );
 }
 
-/** Replaces the resource's `ownership.*` attributes (Portolan is authoritative for them) with `ownership`. */
-export function stampResource(envelope: ResourceEnvelope, ownership: Record<string, string>): void {
-  const kept = (envelope.resource?.attributes ?? []).filter((kv) => !kv.key?.startsWith(ownershipPrefix));
-  const stamped = Object.entries(ownership).map(([key, value]) => ({ key, value: { stringValue: value } }));
-  envelope.resource = { ...envelope.resource, attributes: [...kept, ...stamped] };
+const stampedCache = new WeakMap<Record<string, string>, string>();
+
+/** `ownership` as OTLP/JSON `KeyValue`s, serialized once per distinct ownership context. */
+function stampedJson(ownership: Record<string, string>): string {
+  let json = stampedCache.get(ownership);
+  if (json === undefined) {
+    json = Object.entries(ownership)
+      .map(([key, value]) => JSON.stringify({ key, value: { stringValue: value } }))
+      .join(',');
+    stampedCache.set(ownership, json);
+  }
+  return json;
+}
+
+/** `JSON.stringify(object)` with `key`'s value given as ready JSON. */
+function stringifyWith(object: Record<string, unknown>, key: string, raw: string): string {
+  let out = '';
+  for (const name in object) {
+    const json = name === key ? raw : JSON.stringify(object[name]);
+    if (json !== undefined) out += `${out ? ',' : ''}${JSON.stringify(name)}:${json}`;
+  }
+  if (!Object.hasOwn(object, key)) out += `${out ? ',' : ''}${JSON.stringify(key)}:${raw}`;
+  return `{${out}}`;
+}
+
+/**
+ * The request as JSON with each resource's `ownership.*` attributes replaced
+ * by `ownership[i]` (Portolan is authoritative for them); everything else as
+ * parsed. The stamped attributes are serialized once per ownership context,
+ * not once per record.
+ */
+export function stringifyStamped(
+  request: Record<string, unknown>,
+  signal: Signal,
+  ownership: Record<string, string>[],
+): string {
+  const listKey = resourceListKeys[signal];
+  const envelopes = (request[listKey] as unknown[]).map((envelope, i) => {
+    if (typeof envelope !== 'object' || envelope === null) return JSON.stringify(envelope);
+    const resource = ((envelope as ResourceEnvelope).resource ?? {}) as Record<string, unknown>;
+    const kept = ((resource.attributes as KeyValue[] | undefined) ?? [])
+      .filter((kv) => !kv.key?.startsWith(ownershipPrefix))
+      .map((kv) => JSON.stringify(kv));
+    const stamped = stampedJson(ownership[i] ?? {});
+    if (stamped) kept.push(stamped);
+    const resourceJson = stringifyWith(resource, 'attributes', `[${kept.join(',')}]`);
+    return stringifyWith(envelope as Record<string, unknown>, 'resource', resourceJson);
+  });
+  return stringifyWith(request, listKey, `[${envelopes.join(',')}]`);
+}
+
+/** `text` with `stamped[i]` inserted at the end of resource `i`'s attributes. */
+export function insertStamped(
+  text: string,
+  ends: readonly { at: number; empty: boolean }[],
+  ownership: Record<string, string>[],
+): string {
+  let out = '';
+  let from = 0;
+  for (const [i, end] of ends.entries()) {
+    const stamped = stampedJson(ownership[i] ?? {});
+    if (!stamped) continue;
+    out += `${text.slice(from, end.at)}${end.empty ? '' : ','}${stamped}`;
+    from = end.at;
+  }
+  return out + text.slice(from);
+}
+
+/**
+ * An OTLP/JSON request read by scanning, not parsing: the resources'
+ * attributes, and an encoder that inserts ownership into the producer's own
+ * bytes. Undefined when the text is not one, or the producer set `ownership.*`
+ * attributes itself (those are replaced, which takes a full parse).
+ */
+export function scanOtlpJsonRequest(text: string) {
+  const scanned = scanOtlpJson(text, Object.values(resourceListKeys));
+  if (!scanned) return undefined;
+  const keyValues = scanned.resources.map((r) =>
+    Array.isArray(r.attributes) ? (r.attributes as KeyValue[]) : [],
+  );
+  if (keyValues.some((kvs) => kvs.some((kv) => kv?.key?.startsWith?.(ownershipPrefix)))) return undefined;
+  const signal = (Object.keys(resourceListKeys) as Signal[]).find(
+    (s) => resourceListKeys[s] === scanned.listKey,
+  ) as Signal;
+  return {
+    signal,
+    sources: keyValues.map(attributesOf),
+    encode: (ownership: Record<string, string>[]) => insertStamped(text, scanned.resources, ownership),
+  };
 }

@@ -157,6 +157,65 @@ interface ResourceSlot {
   seenResource: boolean;
 }
 
+const encodedCache = new WeakMap<Record<string, string>, Buffer>();
+
+/** The `KeyValue` fields for `ownership`, encoded once per distinct ownership context. */
+function encodedOwnership(ownership: Record<string, string>): Buffer {
+  let encoded = encodedCache.get(ownership);
+  if (!encoded) {
+    encoded = Buffer.concat(Object.entries(ownership).map(([k, v]) => encodeStringAttribute(k, v)));
+    encodedCache.set(ownership, encoded);
+  }
+  return encoded;
+}
+
+const varintLength = (value: number) => {
+  let length = 1;
+  for (let v = value; v > 0x7f; v = Math.floor(v / 128)) length++;
+  return length;
+};
+
+function writeVarint(buf: Buffer, at: number, value: number): number {
+  let pos = at;
+  let v = value;
+  while (v > 0x7f) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+const sum = (parts: Buffer[]) => parts.reduce((n, p) => n + p.length, 0);
+/** Tag byte (fields 1-15, wire type 2) + length varint + body. */
+const delimitedLength = (bodyLength: number) => 1 + varintLength(bodyLength) + bodyLength;
+
+/** The request with each slot's resource rebuilt around its stamped attributes, in one allocation. */
+function writeRequest(slots: ResourceSlot[], stamped: Buffer[]): Buffer {
+  const sizes = slots.map((slot, i) => {
+    const resource = sum(slot.resourceFields) + (stamped[i] as Buffer).length;
+    const body = sum(slot.before) + delimitedLength(resource) + sum(slot.after);
+    return { resource, body };
+  });
+  const out = Buffer.allocUnsafe(sizes.reduce((n, s) => n + delimitedLength(s.body), 0));
+  let pos = 0;
+  const copy = (part: Buffer) => {
+    pos += part.copy(out, pos);
+  };
+  for (const [i, slot] of slots.entries()) {
+    const size = sizes[i] as { resource: number; body: number };
+    out[pos++] = 0x0a; // field 1, length-delimited: Resource{Spans,Logs,Metrics}
+    pos = writeVarint(out, pos, size.body);
+    for (const part of slot.before) copy(part);
+    out[pos++] = 0x0a; // field 1: resource
+    pos = writeVarint(out, pos, size.resource);
+    for (const part of slot.resourceFields) copy(part);
+    copy(stamped[i] as Buffer);
+    for (const part of slot.after) copy(part);
+  }
+  return out;
+}
+
 export interface OtlpProtobufRequest {
   /** Inferred from the first record (span ids, log timestamps, metric names); undefined when empty. */
   signal: Signal | undefined;
@@ -210,12 +269,9 @@ export function readOtlpProtobuf(buf: Buffer): OtlpProtobufRequest | undefined {
       signal,
       sources: slots.map((s) => s.attributes),
       encode(ownership) {
-        return Buffer.concat(
-          slots.map((slot, i) => {
-            const stamped = Object.entries(ownership[i] ?? {}).map(([k, v]) => encodeStringAttribute(k, v));
-            const resource = lengthDelimited(1, Buffer.concat([...slot.resourceFields, ...stamped]));
-            return lengthDelimited(1, Buffer.concat([...slot.before, resource, ...slot.after]));
-          }),
+        return writeRequest(
+          slots,
+          slots.map((_, i) => encodedOwnership(ownership[i] ?? {})),
         );
       },
     };

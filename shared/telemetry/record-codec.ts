@@ -13,14 +13,15 @@ import {
   cloudWatchAttributes,
   isCloudWatchLogsEnvelope,
   logLineAttributes,
-  stampObject,
+  stampJsonText,
 } from '#shared/telemetry/json-records';
 import {
   attributesOf,
   otlpJsonSignal,
   resourcesOf,
   type Signal,
-  stampResource,
+  scanOtlpJsonRequest,
+  stringifyStamped,
 } from '#shared/telemetry/otlp-json';
 import { readOtlpProtobuf } from '#shared/telemetry/otlp-protobuf';
 
@@ -76,23 +77,43 @@ function decodePlain(
   compression: Compression,
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
   const recompress = (bytes: Buffer) => [compress(bytes, compression)];
-  const firstByte = plain.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  const firstByte = firstNonSpace(plain);
   const protobufFormat = format.startsWith('otlp-proto-');
   // A protobuf request starts with field 1 (0x0a), which is also a newline and
   // may be followed by `{` (a 123-byte resource): JSON is only taken when it parses.
-  let parsed: unknown;
-  let text: string | undefined;
+  let jsonLines: (() => ReturnType<typeof decodeJsonLines>) | undefined;
   if (firstByte === 0x7b /* { */ && !protobufFormat) {
-    text = plain.toString('utf8');
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
+    const text = plain.toString('utf8');
+    // Several one-line objects: JSON lines, without first failing to parse them as one document.
+    if (isMultiLineJson(text)) {
+      if (format === 'auto' || format === 'json-lines') return decodeJsonLines(text, recompress, compression);
+    } else {
+      // OTLP/JSON is scanned, not parsed: only the resource attributes are read.
+      const scanned = format === 'auto' || format === 'otlp-json' ? scanOtlpJsonRequest(text) : undefined;
+      if (scanned)
+        return {
+          kind: 'otlp-json',
+          signal: scanned.signal,
+          compression,
+          sources: scanned.sources,
+          encode: (ownership) => recompress(Buffer.from(scanned.encode(ownership))),
+        };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed !== undefined) {
+        const json = decodeJson(text, parsed, format, compression, recompress);
+        if (json) return json;
+      }
+      if (format === 'auto' || format === 'json-lines') {
+        jsonLines = () => decodeJsonLines(text, recompress, compression, parsed);
+        // A leading 0x0a may be protobuf's first tag: try that first.
+        if (plain[0] !== 0x0a) return jsonLines();
+      }
     }
-  }
-  if (parsed !== undefined) {
-    const json = decodeJson(parsed, format, compression, recompress);
-    if (json) return json;
   }
   if (plain[0] === 0x0a && (format === 'auto' || protobufFormat)) {
     const request = readOtlpProtobuf(plain);
@@ -108,8 +129,7 @@ function decodePlain(
       };
     }
   }
-  if (text !== undefined && (format === 'auto' || format === 'json-lines'))
-    return decodeJsonLines(text, recompress, compression);
+  if (jsonLines) return jsonLines();
   return {
     passThrough: 'undecodable',
     reason: `not ${format === 'auto' ? 'a recognised telemetry encoding' : format}`,
@@ -118,6 +138,7 @@ function decodePlain(
 
 /** A whole-record JSON document: OTLP JSON or a CloudWatch Logs envelope; undefined when it is neither. */
 function decodeJson(
+  text: string,
   parsed: unknown,
   format: InputFormat,
   compression: Compression,
@@ -132,10 +153,7 @@ function decodeJson(
       signal,
       compression,
       sources: resources.map((r) => attributesOf(r.resource?.attributes)),
-      encode(ownership) {
-        for (const [i, r] of resources.entries()) stampResource(r, ownership[i] ?? {});
-        return recompress(Buffer.from(JSON.stringify(request)));
-      },
+      encode: (ownership) => recompress(Buffer.from(stringifyStamped(request, signal, ownership))),
     };
   }
   if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
@@ -147,20 +165,50 @@ function decodeJson(
       compression,
       sources: [cloudWatchAttributes(envelope)],
       encode: (ownership) =>
-        recompress(Buffer.from(JSON.stringify(stampObject({ ...envelope }, ownership[0] ?? {})))),
+        recompress(
+          Buffer.from(
+            stampJsonText(text, envelope as unknown as Record<string, unknown>, ownership[0] ?? {}),
+          ),
+        ),
     };
   }
   return undefined;
+}
+
+/** The first byte that is not JSON whitespace. */
+function firstNonSpace(buf: Buffer): number | undefined {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i] as number;
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+  }
+  return undefined;
+}
+
+/** True when the first line is a whole object (ends with `}`) and more text follows it. */
+function isMultiLineJson(text: string): boolean {
+  const start = text.search(/\S/);
+  const newline = text.indexOf('\n', start);
+  if (start === -1 || newline === -1) return false;
+  let end = newline - 1;
+  while (end >= 0 && (text[end] === ' ' || text[end] === '\r' || text[end] === '\t')) end--;
+  return text[end] === '}' && /\S/.test(text.slice(newline));
 }
 
 function decodeJsonLines(
   text: string,
   recompress: (bytes: Buffer) => Buffer[],
   compression: Compression,
+  /** The whole text, already parsed as one document (a record of one line). */
+  whole?: unknown,
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
   const lines = text.split('\n');
+  const onlyLine = lines.filter((line) => line.trim() !== '').length === 1;
   const parsed = lines.map((line) => {
     if (line.trim() === '') return undefined;
+    if (onlyLine && whole !== undefined)
+      return typeof whole === 'object' && whole !== null && !Array.isArray(whole)
+        ? (whole as Record<string, unknown>)
+        : undefined;
     try {
       const value = JSON.parse(line) as unknown;
       return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -181,7 +229,7 @@ function decodeJsonLines(
       // A line that is not a JSON object is kept byte for byte: nothing is dropped.
       const out = lines.map((line, i) => {
         const object = parsed[i];
-        return object ? JSON.stringify(stampObject(object, ownership[next++] ?? {})) : line;
+        return object ? stampJsonText(line, object, ownership[next++] ?? {}) : line;
       });
       return recompress(Buffer.from(out.join('\n')));
     },

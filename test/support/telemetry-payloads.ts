@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import {
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -38,8 +42,12 @@ export const otlpProto = {
   metrics: generated.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest as ProtoType,
 };
 
-/** Spans from the real SDK, serialized by its OTLP protobuf serializer. */
-export function sdkTraceRequest(resource: Record<string, string>, spans = 3): Buffer {
+/** Spans from the real SDK, serialized by its OTLP protobuf (or JSON) serializer. */
+export function sdkTraceRequest(
+  resource: Record<string, string>,
+  spans = 3,
+  encoding: 'protobuf' | 'json' = 'protobuf',
+): Buffer {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes(resource),
@@ -52,7 +60,8 @@ export function sdkTraceRequest(resource: Record<string, string>, spans = 3): Bu
     });
     span.end();
   }
-  return Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans()) as Uint8Array);
+  const serializer = encoding === 'json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+  return Buffer.from(serializer.serializeRequest(exporter.getFinishedSpans()) as Uint8Array);
 }
 
 /** Log records from the real SDK, serialized by its OTLP protobuf serializer. */

@@ -61,6 +61,29 @@ describe('OTLP JSON (the OpenTelemetry project examples)', () => {
     });
   }
 
+  it('stamps every resource of a request, whatever the strings inside contain', () => {
+    const request = {
+      resourceSpans: [
+        { resource: { attributes: [] }, scopeSpans: [{ spans: [{ name: 'tricky "]}, [{" \\ name' }] }] },
+        {
+          scopeSpans: [],
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'a]}"b' } }] },
+        },
+      ],
+    };
+    const input = Buffer.from(JSON.stringify(request, null, 1));
+    const record = decoded(input);
+    assert.deepEqual(record.sources, [{}, { 'service.name': 'a]}"b' }]);
+    const output = JSON.parse(
+      record.encode([{ 'ownership.status': 'unowned' }, ownership])[0]?.toString() ?? '',
+    );
+    assert.deepEqual(output.resourceSpans[0].resource.attributes, [
+      { key: 'ownership.status', value: { stringValue: 'unowned' } },
+    ]);
+    assert.equal(output.resourceSpans[0].scopeSpans[0].spans[0].name, 'tricky "]}, [{" \\ name');
+    assert.equal(output.resourceSpans[1].resource.attributes.length, 3);
+  });
+
   it('keeps gzip and zlib compression', () => {
     const plain = otlpFixture('trace');
     const gz = enrichOne(gzipSync(plain));
