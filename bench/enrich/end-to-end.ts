@@ -35,71 +35,112 @@ export async function endToEnd(count: number) {
       region: state.region,
       credentials: state.aws,
     });
-    const sentAt = new Map<string, number>();
-    const latencies: number[] = [];
-    const { Shards = [] } = await kinesis.send(
-      new ListShardsCommand({ StreamName: state.kinesis.outputStream }),
-    );
-    const iterators = await Promise.all(
-      Shards.map(
-        async (shard) =>
-          (
-            await kinesis.send(
-              new GetShardIteratorCommand({
-                StreamName: state.kinesis.outputStream,
-                ShardId: shard.ShardId,
-                ShardIteratorType: 'LATEST',
-              }),
-            )
-          ).ShardIterator,
-      ),
-    );
-    let firstSent = 0;
-    let lastReceived = 0;
-    const reader = (async () => {
-      const deadline = Date.now() + 300_000;
-      while (latencies.length < count && Date.now() < deadline) {
-        let got = 0;
-        for (const [i, iterator] of iterators.entries()) {
-          if (!iterator) continue;
-          const result = await kinesis.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }),
-          );
-          iterators[i] = result.NextShardIterator;
-          const now = Date.now();
-          for (const record of result.Records ?? []) {
-            const sent = sentAt.get(record.PartitionKey as string);
-            if (sent === undefined) continue;
-            latencies.push(now - sent);
-            lastReceived = now;
-          }
-          got += result.Records?.length ?? 0;
-        }
-        if (got === 0) await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    firstSent = Date.now();
-    for (let i = 0; i < count; i += 500) {
-      const chunk = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
-        partitionKey: `e2e-${i + j}`,
-        data: Buffer.from(`{"service.name":"svc-${(i + j) % 50}","msg":"order ${i + j} paid"}\n`),
-      }));
-      const now = Date.now();
-      for (const r of chunk) sentAt.set(r.partitionKey, now);
+    const reader = await outputReader(kinesis, state.kinesis.outputStream);
+    const line = (n: number) => Buffer.from(`{"service.name":"svc-${n % 50}","msg":"order ${n} paid"}\n`);
+
+    // kinesis-mock (one single-threaded process) bounds everything: its own PutRecords rate, measured first.
+    const rawStarted = Date.now();
+    for (let i = 0; i < 2_000; i += 500)
+      await putRecords(
+        kinesis,
+        state.kinesis.outputStream,
+        Array.from({ length: 500 }, (_, j) => ({ partitionKey: `raw-${i + j}`, data: line(i + j) })),
+      );
+    const kinesisMockPutsPerSecond = 2_000 / ((Date.now() - rawStarted) / 1000);
+
+    // Throughput: a burst of `count` records, drained.
+    const burst = Array.from({ length: count }, (_, n) => ({ partitionKey: `burst-${n}`, data: line(n) }));
+    const burstStarted = Date.now();
+    const burstSent = new Map<string, number>();
+    for (let i = 0; i < burst.length; i += 500) {
+      const chunk = burst.slice(i, i + 500);
+      for (const r of chunk) burstSent.set(r.partitionKey, Date.now());
       await putRecords(kinesis, state.kinesis.inputStream, chunk);
     }
-    await reader;
-    latencies.sort((a, b) => a - b);
-    const at = (p: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+    const drained = await reader.until(burstSent, 300_000);
+    const recordsPerSecond = drained.received / ((drained.lastAt - burstStarted) / 1000);
+
+    // Latency: a steady load well under the ceiling, 100 records every 500 ms for 15 s.
+    const paced = new Map<string, number>();
+    for (let tick = 0; tick < 30; tick++) {
+      const chunk = Array.from({ length: 100 }, (_, j) => ({
+        partitionKey: `paced-${tick}-${j}`,
+        data: line(j),
+      }));
+      const now = Date.now();
+      for (const r of chunk) paced.set(r.partitionKey, now);
+      await putRecords(kinesis, state.kinesis.inputStream, chunk);
+      await new Promise((r) => setTimeout(r, Math.max(0, now + 500 - Date.now())));
+    }
+    const steady = await reader.until(paced, 120_000);
+    reader.stop();
     return {
-      records: latencies.length,
+      records: drained.received,
       sent: count,
-      recordsPerSecond: latencies.length / ((lastReceived - firstSent) / 1000),
-      p50: at(0.5),
-      p99: at(0.99),
+      recordsPerSecond,
+      kinesisMockPutsPerSecond,
+      steadyRecordsPerSecond: 200,
+      steadyReceived: steady.received,
+      p50: steady.percentile(0.5),
+      p99: steady.percentile(0.99),
     };
   } finally {
     await stop();
   }
+}
+
+/** Reads the output stream from now on and matches records to their send times. */
+async function outputReader(kinesis: ReturnType<typeof createKinesisClient>, streamName: string) {
+  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const iterators = await Promise.all(
+    Shards.map(
+      async (shard) =>
+        (
+          await kinesis.send(
+            new GetShardIteratorCommand({
+              StreamName: streamName,
+              ShardId: shard.ShardId,
+              ShardIteratorType: 'LATEST',
+            }),
+          )
+        ).ShardIterator,
+    ),
+  );
+  const arrivals = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      let got = 0;
+      for (const [i, iterator] of iterators.entries()) {
+        if (!iterator) continue;
+        const result = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        iterators[i] = result.NextShardIterator;
+        const now = Date.now();
+        for (const record of result.Records ?? []) arrivals.set(record.PartitionKey as string, now);
+        got += result.Records?.length ?? 0;
+      }
+      if (got === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    async until(sent: Map<string, number>, timeoutMs: number) {
+      const deadline = Date.now() + timeoutMs;
+      const done = () => [...sent.keys()].every((k) => arrivals.has(k));
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const latencies = [...sent]
+        .filter(([k]) => arrivals.has(k))
+        .map(([k, at]) => (arrivals.get(k) as number) - at);
+      latencies.sort((a, b) => a - b);
+      return {
+        received: latencies.length,
+        lastAt: Math.max(...[...sent.keys()].map((k) => arrivals.get(k) ?? 0)),
+        percentile: (p: number) =>
+          latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0,
+      };
+    },
+    stop() {
+      running = false;
+      return loop;
+    },
+  };
 }
