@@ -41,8 +41,9 @@ export class CatalogApi extends Construct {
     this.apiFunction = new PortolanFunction(this, 'Api', {
       entry: 'functions/api/handler.ts',
       description: 'Portolan catalog API',
-      // 512 MB: the bundle parses in ~1/4 of the time it takes at 128 MB (CPU scales with memory);
-      // a request is one or two DynamoDB round trips, well inside 10 s.
+      // 512 MB: Lambda's CPU share scales with memory, and init (114 ms on a full local core,
+      // bench/coldstart) and the handler's own time (5 ms GET, 44 ms PUT, bench/api) are CPU-bound
+      // work that a 128 MB slice would stretch several-fold. A request is a few DynamoDB round trips.
       memorySize: 512,
       timeout: Duration.seconds(10),
       environment: { CATALOG_TABLE: tables.catalog.tableName, AUDIT_TABLE: tables.audit.tableName },

@@ -186,7 +186,14 @@ describe('catalog API and identity', () => {
       AuthorizationType: 'CUSTOM',
     });
     const stage = template.findResources('AWS::ApiGatewayV2::Stage');
-    const props = (Object.values(stage)[0] as { Properties: Record<string, any> }).Properties;
+    const props = (
+      Object.values(stage)[0] as {
+        Properties: {
+          DefaultRouteSettings: { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+          AccessLogSettings: { Format: string };
+        };
+      }
+    ).Properties;
     assert.ok(props.DefaultRouteSettings.ThrottlingRateLimit > 0);
     assert.ok(props.DefaultRouteSettings.ThrottlingBurstLimit > 0);
     assert.doesNotThrow(() => JSON.parse(props.AccessLogSettings.Format));
@@ -194,8 +201,11 @@ describe('catalog API and identity', () => {
 
   it('CORS is off unless origins are configured', () => {
     const api = (t: typeof template) =>
-      (Object.values(t.findResources('AWS::ApiGatewayV2::Api'))[0] as { Properties: Record<string, any> })
-        .Properties;
+      (
+        Object.values(t.findResources('AWS::ApiGatewayV2::Api'))[0] as {
+          Properties: { CorsConfiguration?: { AllowOrigins: string[] } };
+        }
+      ).Properties;
     assert.equal(api(template).CorsConfiguration, undefined);
     assert.deepEqual(api(full).CorsConfiguration.AllowOrigins, ['https://backstage.acme.example']);
   });
