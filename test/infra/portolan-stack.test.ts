@@ -207,7 +207,7 @@ describe('catalog API and identity', () => {
         }
       ).Properties;
     assert.equal(api(template).CorsConfiguration, undefined);
-    assert.deepEqual(api(full).CorsConfiguration.AllowOrigins, ['https://backstage.acme.example']);
+    assert.deepEqual(api(full).CorsConfiguration?.AllowOrigins, ['https://backstage.acme.example']);
   });
 
   it('a user pool with the four scopes, a client-credentials CI client and a hosted domain', () => {
