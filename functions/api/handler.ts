@@ -14,6 +14,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { makeAccessControl } from '#functions/api/access-control';
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
+import { applyRoute } from '#functions/api/routes/apply-route';
 import { auditRoutes } from '#functions/api/routes/audit-routes';
 import { entityRoutes } from '#functions/api/routes/entity-routes';
 import { policyRoutes } from '#functions/api/routes/policy-routes';
@@ -54,6 +55,7 @@ export function makeApiHandler(deps: ApiDeps) {
     ...policyRoutes(deps),
     ...resolveRoutes(deps),
     whoamiRoute(deps),
+    applyRoute(deps),
   ];
   const router = httpRouterHandler<ApiEvent, Result>(
     routes.map((route) => ({

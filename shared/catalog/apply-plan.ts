@@ -41,7 +41,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** Deep equality of JSON values, ignoring key order. */
 export function sameJson(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
   if (isObject(a) && isObject(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     return [...keys].every((k) => sameJson(a[k], b[k]));
@@ -117,7 +118,13 @@ export function planApply(
     .filter((e) => !declared.has(entityRef(e.kind, e.id)))
     .sort((a, b) => writeOrder.indexOf(b.kind) - writeOrder.indexOf(a.kind));
   for (const e of deletes)
-    plan.push({ ref: entityRef(e.kind, e.id), kind: e.kind, id: e.id, action: 'delete', expected: e.version });
+    plan.push({
+      ref: entityRef(e.kind, e.id),
+      kind: e.kind,
+      id: e.id,
+      action: 'delete',
+      expected: e.version,
+    });
   return plan;
 }
 

@@ -19,9 +19,18 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
-export const fixturesDir = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'otlp');
-export const otlpFixture = (name: 'trace' | 'logs' | 'metrics') =>
-  readFileSync(join(fixturesDir, `${name}.json`));
+/** The OpenTelemetry project's examples, kept beside the project (`../shared/fixtures/otlp`), not copied into it. */
+export const fixturesDir =
+  process.env.PORTOLAN_OTLP_FIXTURES ??
+  join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'otlp');
+export function otlpFixture(name: 'trace' | 'logs' | 'metrics'): Buffer {
+  const file = join(fixturesDir, `${name}.json`);
+  if (!existsSync(file))
+    throw new Error(
+      `OTLP fixture ${file} not found: the project expects ../shared/fixtures beside it, or set PORTOLAN_OTLP_FIXTURES`,
+    );
+  return readFileSync(file);
+}
 
 interface ProtoType {
   decode(bytes: Uint8Array): unknown;

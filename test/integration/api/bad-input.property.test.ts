@@ -16,6 +16,7 @@ const path = fc.oneof(
   fc.string({ maxLength: 30 }).map((e) => `/v1/audit?entity=${encodeURIComponent(e)}`),
   fc.string({ maxLength: 30 }).map((e) => `/v1/audit/verify?entity=${encodeURIComponent(e)}`),
   fc.constantFrom('/v1/whoami', '/v1', '/v1/teams/', '/v2/teams', '/'),
+  fc.constantFrom('/v1/apply', '/v1/apply?dryRun=true', '/v1/apply?prune=true', '/v1/apply?dryRun=maybe&x=1'),
   fc.webPath().map((p) => `/v1${p}`),
 );
 

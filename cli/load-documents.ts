@@ -1,0 +1,165 @@
+/**
+ * `-f <file|dir>` → one catalog document: Portolan documents (YAML or JSON),
+ * Backstage `catalog-info.yaml` entities and `CODEOWNERS`, merged. Every
+ * problem is located: file, line and column where the parser knows them,
+ * the field path, and what was expected.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { type Document, LineCounter, parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import { type CatalogDocument, catalogDocument, type DocumentEntity } from '#shared/catalog/catalog-document';
+import { fromBackstage, isBackstageEntity } from '#shared/catalog/import-backstage';
+import { catchAllTeam } from '#shared/catalog/import-codeowners';
+
+export class DocumentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'DocumentError';
+  }
+}
+
+/** The files `-f` names: a file, or the catalog files and CODEOWNERS under a directory. */
+export function catalogFiles(path: string): string[] {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) throw new DocumentError([`${path}: no such file or directory`]);
+  if (stat.isFile()) return [path];
+  return readdirSync(path, { recursive: true, encoding: 'utf8' })
+    .filter((name) => !name.split('/').includes('node_modules'))
+    .filter((name) => ['.yaml', '.yml', '.json'].includes(extname(name)) || basename(name) === 'CODEOWNERS')
+    .sort()
+    .map((name) => join(path, name));
+}
+
+const formatPath = (path: readonly PropertyKey[]) =>
+  path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
+
+type Ranged = { range?: [number, number, number] };
+
+/** Where in the YAML a zod issue points: the deepest node of its path that exists (for an unknown field, its key). */
+function locate(
+  doc: Document,
+  lines: LineCounter,
+  path: readonly PropertyKey[],
+  unknownKey?: string,
+): string {
+  if (unknownKey !== undefined) {
+    const map = doc.getIn(path as unknown[], true) as
+      | { items?: { key?: Ranged & { value?: unknown } }[] }
+      | undefined;
+    const key = map?.items?.find((pair) => pair.key?.value === unknownKey)?.key;
+    if (key?.range) {
+      const { line, col } = lines.linePos(key.range[0]);
+      return `${line}:${col}`;
+    }
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as unknown[], true) as
+      | { range?: [number, number, number] }
+      | undefined;
+    if (node?.range) {
+      const { line, col } = lines.linePos(node.range[0]);
+      return `${line}:${col}`;
+    }
+  }
+  return '1:1';
+}
+
+function issues(file: string, doc: Document, lines: LineCounter, error: z.ZodError): string[] {
+  return error.issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => {
+      const path = key === undefined ? issue.path : [...issue.path, key];
+      const what = key === undefined ? issue.message : 'unknown field';
+      return `${file}:${locate(doc, lines, key === undefined ? path : issue.path, key)}: ${formatPath(path) || '(document)'}: ${what}`;
+    });
+  });
+}
+
+export interface LoadedCatalog {
+  document: CatalogDocument;
+  notes: string[];
+}
+
+export function loadCatalog(paths: string[]): LoadedCatalog {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const entities: DocumentEntity[] = [];
+  const backstage: unknown[] = [];
+  let scope: CatalogDocument['scope'];
+  let codeowners: { file: string; text: string } | undefined;
+
+  for (const file of paths.flatMap(catalogFiles)) {
+    const text = readFileSync(file, 'utf8');
+    if (basename(file) === 'CODEOWNERS') {
+      codeowners = { file, text };
+      continue;
+    }
+    const lines = new LineCounter();
+    for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })) {
+      if (doc.errors.length) {
+        for (const e of doc.errors) {
+          const [line, col] = [e.linePos?.[0]?.line ?? 1, e.linePos?.[0]?.col ?? 1];
+          problems.push(`${file}:${line}:${col}: ${e.message.split('\n')[0]}`);
+        }
+        continue;
+      }
+      const value = doc.toJS() as unknown;
+      if (value === null || value === undefined) continue;
+      if (isBackstageEntity(value)) {
+        backstage.push(value);
+        continue;
+      }
+      const parsed = catalogDocument.safeParse(value);
+      if (!parsed.success) {
+        const hint =
+          typeof value === 'object' && !Array.isArray(value) && !('apiVersion' in (value as object))
+            ? ' (a Portolan catalog document starts with apiVersion: portolan/v1; Backstage entities with apiVersion: backstage.io/v1alpha1)'
+            : '';
+        problems.push(...issues(file, doc, lines, parsed.error).map((p) => p + hint));
+        continue;
+      }
+      if (parsed.data.scope) {
+        if (scope && scope.repository !== parsed.data.scope.repository)
+          problems.push(
+            `${file}: scope ${parsed.data.scope.repository} differs from ${scope.repository} in another file`,
+          );
+        scope = parsed.data.scope;
+      }
+      entities.push(...(parsed.data.entities as DocumentEntity[]));
+    }
+  }
+
+  if (backstage.length) {
+    const imported = fromBackstage(backstage);
+    entities.push(...imported.entities);
+    notes.push(...imported.skipped.map((s) => `backstage: skipped ${s}`));
+  }
+
+  // CODEOWNERS names the repository's team only when nothing better is declared.
+  const repository = scope?.repository;
+  if (codeowners && repository && !entities.some((e) => e.kind === 'repository' && e.id === repository)) {
+    const owner = catchAllTeam(codeowners.text);
+    if (owner) {
+      entities.push({ kind: 'repository', id: repository, team: owner.team } as DocumentEntity);
+      notes.push(
+        `${codeowners.file}:${owner.line}: repository ${repository} → team ${owner.team} (CODEOWNERS catch-all)`,
+      );
+    } else notes.push(`${codeowners.file}: no catch-all (*) rule with a team; repository team not derived`);
+  }
+
+  if (problems.length) throw new DocumentError(problems);
+  const merged = catalogDocument.safeParse({
+    apiVersion: 'portolan/v1',
+    ...(scope ? { scope } : {}),
+    entities,
+  });
+  if (!merged.success)
+    throw new DocumentError(
+      merged.error.issues.map((i) => `imported entities: ${formatPath(i.path)}: ${i.message}`),
+    );
+  return { document: merged.data, notes };
+}

@@ -1,0 +1,195 @@
+/**
+ * `portolan`: keeps the catalog current from CI, and answers "who owns this?".
+ *
+ * Exit codes: 0 success (or nothing to change), 2 changes planned (dry run /
+ * diff), 1 refused or invalid, 3 transport, configuration or authentication failure.
+ */
+import { parseArgs } from 'node:util';
+import { AccessError, resolveAccess } from '#cli/credentials';
+import { DocumentError, loadCatalog } from '#cli/load-documents';
+import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
+import { catalogJsonSchema } from '#shared/catalog/catalog-document';
+import { kindByPlural, kinds } from '#shared/catalog/entity-kinds';
+
+export const exitCodes = { ok: 0, invalid: 1, changesPlanned: 2, access: 3 } as const;
+
+const usage = `usage: portolan <command> [options]
+
+  apply -f <file|dir>... [--dry-run] [--prune]   converge the catalog to the documents
+  diff  -f <file|dir>...                         the plan, without applying (exit 2 if it changes anything)
+  get <kind> <id>                                one entity (kind: team, service, repository, environment)
+  resolve key=value...                           who owns telemetry with these attributes
+  audit <kind>/<id> [--verify]                   an entity's audit events, or verify their hash chain
+  whoami                                         the caller and its effective permissions
+  schema                                         the catalog document's JSON Schema (for $schema in editors)
+
+options: --api-url <url> (PORTOLAN_API_URL)  --token <jwt> (PORTOLAN_TOKEN)  --output text|json
+exit codes: 0 done / no changes, 2 changes planned, 1 refused or invalid, 3 transport or auth failure`;
+
+class UsageError extends Error {}
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`);
+    return exitCodes.invalid;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    io.out(usage);
+    return command || values.help ? exitCodes.ok : exitCodes.invalid;
+  }
+  const json = values.output === 'json';
+  if (command === 'schema') {
+    io.out(JSON.stringify(catalogJsonSchema(), null, 2));
+    return exitCodes.ok;
+  }
+  try {
+    const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const token = await access.token();
+      const response = await fetch(`${access.apiUrl.replace(/\/$/, '')}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      }).catch((error: Error) => {
+        throw new AccessError(
+          `cannot reach ${access.apiUrl}: ${(error.cause as Error)?.message ?? error.message}`,
+        );
+      });
+      const text = await response.text();
+      const payload = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      if (!response.ok) {
+        if (json) io.out(JSON.stringify(payload, null, 2));
+        else io.err(explainProblem(payload as unknown as Problem, access.source));
+        throw new Exit(response.status === 401 ? exitCodes.access : exitCodes.invalid);
+      }
+      return payload;
+    };
+    const print = (payload: unknown, text: () => string) =>
+      io.out(json ? JSON.stringify(payload, null, 2) : text());
+
+    switch (command) {
+      case 'apply':
+      case 'diff': {
+        const files = values.file ?? [];
+        if (files.length === 0) throw new UsageError(`${command} needs -f <file|dir>`);
+        const { document, notes } = loadCatalog(files);
+        if (!json) for (const note of notes) io.err(note);
+        const dryRun = command === 'diff' || values['dry-run'] === true;
+        const query = new URLSearchParams({
+          ...(dryRun ? { dryRun: 'true' } : {}),
+          ...(values.prune ? { prune: 'true' } : {}),
+        });
+        const report = (await call(
+          'POST',
+          `/v1/apply${query.size ? `?${query}` : ''}`,
+          document,
+        )) as unknown as PlanReport;
+        print(report, () => renderPlan(report));
+        const changes = report.summary.create + report.summary.update + report.summary.delete;
+        return dryRun && changes > 0 ? exitCodes.changesPlanned : exitCodes.ok;
+      }
+      case 'get': {
+        const [kindName, ...idParts] = args;
+        const info = kinds[kindName as keyof typeof kinds] ?? kindByPlural.get(kindName ?? '');
+        if (!info || idParts.length === 0)
+          throw new UsageError('get needs a kind (team, service, repository, environment) and an id');
+        const entity = await call('GET', `/v1/${info.plural}/${encodeURIComponent(idParts.join(' '))}`);
+        print(entity, () => JSON.stringify(entity, null, 2));
+        return exitCodes.ok;
+      }
+      case 'resolve': {
+        if (args.length === 0 || args.some((a) => !a.includes('=')))
+          throw new UsageError(
+            'resolve needs attributes as key=value, e.g. portolan resolve service.name=checkout',
+          );
+        const query = new URLSearchParams(
+          args.map((a): [string, string] => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+        );
+        const result = await call('GET', `/v1/resolve?${query}`);
+        print(result, () =>
+          Object.entries(result.attributes as Record<string, string>)
+            .map(([k, v]) => `${k} = ${v}`)
+            .join('\n'),
+        );
+        return exitCodes.ok;
+      }
+      case 'audit': {
+        const [entity] = args;
+        if (!entity?.includes('/'))
+          throw new UsageError('audit needs an entity, e.g. portolan audit service/checkout');
+        const path = values.verify ? '/v1/audit/verify' : '/v1/audit';
+        const result = await call('GET', `${path}?entity=${encodeURIComponent(entity)}`);
+        print(result, () =>
+          values.verify
+            ? `${entity}: ${result.intact ? 'chain intact' : 'chain BROKEN'}${result.events !== undefined ? ` (${result.events} events)` : ''}${result.brokenAt ? `, first broken at ${JSON.stringify(result.brokenAt)}` : ''}`
+            : ((result.items as Record<string, unknown>[]) ?? [])
+                .map(
+                  (e) =>
+                    `${e.seq}\t${e.at}\t${e.action}\t${JSON.stringify((e.actor as Record<string, unknown>)?.sub)}`,
+                )
+                .join('\n'),
+        );
+        return values.verify && !result.intact ? exitCodes.invalid : exitCodes.ok;
+      }
+      case 'whoami': {
+        const result = await call('GET', '/v1/whoami');
+        print(result, () => JSON.stringify(result, null, 2));
+        return exitCodes.ok;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof Exit) return error.code;
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${usage}`);
+      return exitCodes.invalid;
+    }
+    if (error instanceof DocumentError) {
+      io.err(error.message);
+      return exitCodes.invalid;
+    }
+    if (error instanceof AccessError) {
+      io.err(`error: ${error.message}`);
+      return exitCodes.access;
+    }
+    throw error;
+  }
+}
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      'dry-run': { type: 'boolean' },
+      prune: { type: 'boolean' },
+      verify: { type: 'boolean' },
+      output: { type: 'string', short: 'o', default: 'text' },
+      'api-url': { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
