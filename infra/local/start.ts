@@ -38,6 +38,8 @@ Try it:
   TOKEN=$(curl -s --cacert ${state.caFile} -u ${state.clients.reader.clientId}:${state.clients.reader.clientSecret} \\
     -d grant_type=client_credentials -d scope='${state.clients.reader.scopes.join(' ')}' ${state.tokenUrl} | node -p 'JSON.parse(require("fs").readFileSync(0)).access_token')
   curl -s -H "Authorization: Bearer $TOKEN" ${state.apiUrl}/v1/services
+  npm run demo                                   # telemetry through the enricher, ownership printed
+  npx portolan diff -f test/fixtures/catalog/backstage   # a Backstage import, planned
 
 Ctrl-C stops everything.`);
   let stopping = false;
