@@ -68,8 +68,12 @@ export function makeEnrichHandler(deps: EnrichDeps) {
       count('SourcesOwned', counts.sourcesOwned);
       count('RecordsUnowned', counts.sourcesUnowned);
       count('RecordsUnresolved', counts.sourcesUnresolved);
-      count('CacheHits', stats.hits - before.hits);
-      count('CacheMisses', stats.misses - before.misses);
+      const hits = stats.hits - before.hits;
+      const misses = stats.misses - before.misses;
+      count('CacheHits', hits);
+      count('CacheMisses', misses);
+      if (hits + misses > 0)
+        metrics.addMetric('CacheHitRatio', MetricUnit.Percent, (100 * hits) / (hits + misses));
       count('CatalogReads', stats.catalogReads - before.catalogReads);
       count('DeliveryFailures', failed.size);
       if (failed.size) logger.warn('records not delivered; Lambda will retry them', { failed: failed.size });

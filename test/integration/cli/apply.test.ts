@@ -5,8 +5,10 @@
  * child process, configured through the environment.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -27,6 +29,24 @@ function portolan(args: string[], env: Record<string, string> = {}) {
     },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The CLI without blocking this process (when a server here must answer it). */
+function portolanAsync(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['bin/portolan.js', ...args], {
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 const writeDoc = (doc: unknown) => {
@@ -251,6 +271,41 @@ describe('portolan CLI', () => {
     const down = portolan(['whoami', '--api-url', 'http://127.0.0.1:9', '--token', 'x']);
     assert.equal(down.code, 3);
     assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it("inside GitHub Actions, requests the job's OIDC token for PORTOLAN_AUDIENCE and sends it", async () => {
+    const requests: { audience: string | null; authorization?: string }[] = [];
+    const jobToken = mintToken(state, {
+      sub: 'repo:acme/checkout:ref:refs/heads/main',
+      repository: 'acme/checkout',
+    });
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      requests.push({ audience: url.searchParams.get('audience'), authorization: req.headers.authorization });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ value: jobToken }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const github = {
+      PORTOLAN_LOCAL_STATE: '/nonexistent',
+      PORTOLAN_API_URL: state.apiUrl,
+      ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
+    };
+    try {
+      const whoami = await portolanAsync(['whoami', '--output', 'json'], {
+        ...github,
+        PORTOLAN_AUDIENCE: state.audience,
+      });
+      assert.equal(whoami.code, 0, whoami.stderr);
+      assert.equal(JSON.parse(whoami.stdout).principal.subject, 'repo:acme/checkout:ref:refs/heads/main');
+      assert.deepEqual(requests, [{ audience: state.audience, authorization: 'bearer request-token' }]);
+      const noAudience = await portolanAsync(['whoami'], github);
+      assert.equal(noAudience.code, 3);
+      assert.match(noAudience.stderr, /set PORTOLAN_AUDIENCE/);
+    } finally {
+      server.close();
+    }
   });
 
   it('prints the JSON Schema of catalog documents, generated from the API schemas', () => {
