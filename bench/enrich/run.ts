@@ -10,7 +10,7 @@
  * 4. End to end on the local stack: `PutRecords` → enriched record on the
  *    output stream, records/s and p50/p99 latency.
  *
- *   npx tsx bench/enrich/run.ts [--rounds 5] [--e2e-records 5000]
+ *   npx tsx bench/enrich/run.ts [--rounds 5] [--e2e-records 5000] [--sections 1,2,3,4]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,9 +37,14 @@ import { type Format, formats, kinesisBatch, seedBenchCatalog } from './batches.
 import { endToEnd } from './end-to-end.ts';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '5' }, 'e2e-records': { type: 'string', default: '5000' } },
+  options: {
+    rounds: { type: 'string', default: '5' },
+    'e2e-records': { type: 'string', default: '5000' },
+    sections: { type: 'string', default: '1,2,3,4' },
+  },
 });
 const rounds = Number(values.rounds);
+const sections = new Set(values.sections.split(','));
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 const dataDir = mkdtempSync(join(tmpdir(), 'portolan-bench-enrich-'));
@@ -68,7 +73,9 @@ function portolan(cache: CatalogCache) {
   return async (event: KinesisStreamEvent) => {
     const { outputs } = await enrichRecords(inputs(event), { catalog: cache, format: 'auto' });
     // The SDK base64-encodes each record's data when it serializes PutRecords.
-    for (const o of outputs) o.data.toString('base64');
+    let bytes = 0;
+    for (const o of outputs) bytes += o.data.toString('base64').length;
+    return bytes;
   };
 }
 
@@ -143,15 +150,27 @@ async function seconds(run: () => unknown) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const results: Record<string, unknown> = { at: new Date().toISOString(), rounds };
-const throughput: { format: Format; portolan: number; floor: number; ratio: number; mb: number }[] = [];
-console.log(`\n1. Throughput per core, 10,000-record batches, warm cache (median of ${rounds} rounds)\n`);
-console.log('| format | batch size | Portolan records/s | floor records/s | Portolan / floor |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const format of formats) {
+const throughput: {
+  format: Format;
+  portolan: number;
+  floor: number;
+  ratio: number;
+  mb: number;
+  growth: number;
+}[] = [];
+if (sections.has('1')) {
+  console.log(`\n1. Throughput per core, 10,000-record batches, warm cache (median of ${rounds} rounds)\n`);
+  console.log(
+    '| format | batch size | output / input bytes | Portolan records/s | floor records/s | Portolan / floor |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+}
+for (const format of sections.has('1') ? formats : []) {
   const event = kinesisBatch(format);
   const cache = new CatalogCache({ client: documents, table: tables.catalog, ttlMs: 600_000 });
   const enrich = portolan(cache);
-  await enrich(event); // warm the cache and the JIT
+  const outputBase64 = await enrich(event); // warm the cache and the JIT
+  const inputBase64 = event.Records.reduce((n, r) => n + r.kinesis.data.length, 0);
   floors[format](event);
   const times = { portolan: [] as number[], floor: [] as number[] };
   for (let i = 0; i < rounds; i++) {
@@ -165,17 +184,18 @@ for (const format of formats) {
     portolan: rate(times.portolan),
     floor: rate(times.floor),
     ratio: median(times.floor) / median(times.portolan),
-    mb: event.Records.reduce((n, r) => n + (r.kinesis.data.length * 3) / 4, 0) / 1e6,
+    mb: (inputBase64 * 3) / 4 / 1e6,
+    growth: outputBase64 / inputBase64,
   };
   throughput.push(row);
   console.log(
-    `| ${format} | ${row.mb.toFixed(1)} MB | ${row.portolan.toLocaleString('en')} | ${row.floor.toLocaleString('en')} | ${row.ratio.toFixed(2)}× |`,
+    `| ${format} | ${row.mb.toFixed(1)} MB | ${row.growth.toFixed(2)}× | ${row.portolan.toLocaleString('en')} | ${row.floor.toLocaleString('en')} | ${row.ratio.toFixed(2)}× |`,
   );
 }
 results.throughput = throughput;
 
-console.log('\n2. Against the straightforward enricher (GetItem per record, no cache), OTLP JSON traces\n');
-{
+if (sections.has('2')) {
+  console.log('\n2. Against the straightforward enricher (GetItem per record, no cache), OTLP JSON traces\n');
   const sample = 1_000;
   const event = kinesisBatch('OTLP JSON traces', sample);
   const reads = { count: 0 };
@@ -210,8 +230,8 @@ console.log('\n2. Against the straightforward enricher (GetItem per record, no c
   console.log(`\nPortolan / straightforward throughput: ${(portolanRate / naiveRate).toFixed(0)}×`);
 }
 
-console.log('\n3. Peak memory, one 6 MB batch through the enrich handler, fresh process\n');
-{
+if (sections.has('3')) {
+  console.log('\n3. Peak memory, one 6 MB batch through the enrich handler, fresh process\n');
   const output = execFileSync(process.execPath, ['--import', 'tsx', 'bench/enrich/memory.ts'], {
     env: {
       ...process.env,
@@ -233,10 +253,10 @@ console.log('\n3. Peak memory, one 6 MB batch through the enrich handler, fresh 
 await dynamoLocal.child.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
-console.log(
-  '\n4. End to end on the local stack (kinesis-mock, DynamoDB Local, local event source mapping)\n',
-);
-{
+if (sections.has('4')) {
+  console.log(
+    '\n4. End to end on the local stack (kinesis-mock, DynamoDB Local, local event source mapping)\n',
+  );
   const e2e = await endToEnd(Number(values['e2e-records']));
   results.endToEnd = e2e;
   console.log(

@@ -71,6 +71,13 @@ function sourceOf(attributes: SourceAttributes, kept: ReadonlySet<string> | unde
   return { source, key };
 }
 
+/**
+ * Records are enriched in chunks: decoded, resolved and re-encoded before the
+ * next chunk is decoded, so decoded records die young instead of a whole
+ * batch of them being held (and promoted by the garbage collector) at once.
+ */
+const chunkSize = 500;
+
 export async function enrichRecords(records: InputRecord[], options: EnrichOptions) {
   const counts: EnrichmentCounts = {
     recordsIn: records.length,
@@ -81,30 +88,16 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     sourcesUnowned: 0,
     sourcesUnresolved: 0,
   };
-  const decoded = records.map((record) => ({
-    record,
-    decoding: decodeRecord(record.data, options.format, record.partitionKey),
-  }));
   // Records of one batch come from few sources: load and resolve each distinct one once.
   // A source is what resolution (and the unowned list) looks at, not every
   // attribute: a log line's message must not make each line a source of its own.
   const relevant = await options.catalog.relevantAttributes?.();
   const kept = relevant ? new Set([...relevant, ...identifyingAttributes]) : undefined;
   const distinct = new Map<string, { source: SourceAttributes; result?: OwnershipResult }>();
-  const keyed = decoded.map(({ decoding }) =>
-    'decoded' in decoding
-      ? decoding.decoded.sources.map((attributes) => {
-          const { source, key } = sourceOf(attributes, kept);
-          if (!distinct.has(key)) distinct.set(key, { source });
-          return key;
-        })
-      : [],
-  );
-  await options.catalog.prefetch([...distinct.values()].map((d) => d.source));
-  const snapshot = options.catalog.snapshot();
+  let snapshot: CatalogSnapshot | undefined;
   const resolve = (key: string) => {
     const entry = distinct.get(key) as { source: SourceAttributes; result?: OwnershipResult };
-    entry.result ??= resolveOwnership(entry.source, snapshot);
+    entry.result ??= resolveOwnership(entry.source, snapshot as CatalogSnapshot);
     const result = entry.result;
     if (result.status === 'owned') counts.sourcesOwned++;
     else if (result.status === 'unowned') {
@@ -116,35 +109,61 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
 
   const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
   const outputs: OutputRecord[] = [];
-  for (const [i, { record, decoding }] of decoded.entries()) {
-    const passThrough = () => {
-      counts.recordsPassedThrough++;
-      outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data });
-    };
-    if (!('decoded' in decoding)) {
-      if (decoding.passThrough === 'control-message') counts.controlMessages++;
-      passThrough();
-      continue;
+  for (let start = 0; start < records.length; start += chunkSize) {
+    const decoded = records.slice(start, start + chunkSize).map((record) => ({
+      record,
+      decoding: decodeRecord(record.data, options.format, record.partitionKey),
+    }));
+    const fresh: SourceAttributes[] = [];
+    const keyed = decoded.map(({ decoding }) =>
+      'decoded' in decoding
+        ? decoding.decoded.sources.map((attributes) => {
+            const { source, key } = sourceOf(attributes, kept);
+            if (!distinct.has(key)) {
+              distinct.set(key, { source });
+              fresh.push(source);
+            }
+            return key;
+          })
+        : [],
+    );
+    // Only sources this batch has not seen yet: a catalog outage costs one
+    // bounded attempt per new source, not one per chunk.
+    if (fresh.length > 0 || !snapshot) {
+      await options.catalog.prefetch(fresh);
+      snapshot = options.catalog.snapshot();
     }
-    let encoded: Buffer[];
-    try {
-      encoded = decoding.decoded.encode((keyed[i] as string[]).map(resolve));
-    } catch {
-      passThrough();
-      continue;
+
+    for (const [i, { record, decoding }] of decoded.entries()) {
+      const passThrough = () => {
+        counts.recordsPassedThrough++;
+        outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data });
+      };
+      if (!('decoded' in decoding)) {
+        if (decoding.passThrough === 'control-message') counts.controlMessages++;
+        passThrough();
+        continue;
+      }
+      let encoded: Buffer[];
+      try {
+        encoded = decoding.decoded.encode((keyed[i] as string[]).map(resolve));
+      } catch {
+        passThrough();
+        continue;
+      }
+      if (encoded.some((data) => data.length + Buffer.byteLength(record.partitionKey) > maxBytes)) {
+        passThrough();
+        continue;
+      }
+      counts.recordsEnriched++;
+      const { kind, signal, compression } = decoding.decoded;
+      const otlp =
+        signal && (kind === 'otlp-json' || kind === 'otlp-protobuf')
+          ? { signal, protobuf: kind === 'otlp-protobuf', compression }
+          : undefined;
+      for (const data of encoded)
+        outputs.push({ id: record.id, partitionKey: record.partitionKey, data, ...(otlp ? { otlp } : {}) });
     }
-    if (encoded.some((data) => data.length + Buffer.byteLength(record.partitionKey) > maxBytes)) {
-      passThrough();
-      continue;
-    }
-    counts.recordsEnriched++;
-    const { kind, signal, compression } = decoding.decoded;
-    const otlp =
-      signal && (kind === 'otlp-json' || kind === 'otlp-protobuf')
-        ? { signal, protobuf: kind === 'otlp-protobuf', compression }
-        : undefined;
-    for (const data of encoded)
-      outputs.push({ id: record.id, partitionKey: record.partitionKey, data, ...(otlp ? { otlp } : {}) });
   }
   return { outputs, counts };
 }

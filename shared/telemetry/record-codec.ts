@@ -13,6 +13,7 @@ import {
   cloudWatchAttributes,
   isCloudWatchLogsEnvelope,
   logLineAttributes,
+  shapeOf,
   stampJsonText,
 } from '#shared/telemetry/json-records';
 import {
@@ -159,17 +160,14 @@ function decodeJson(
   if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
     if (parsed.messageType === 'CONTROL_MESSAGE')
       return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-    const envelope = parsed;
+    // Only what encoding needs is kept, not the parsed envelope (a batch holds thousands).
+    const shape = shapeOf(parsed as unknown as Record<string, unknown>);
+    const sources = [cloudWatchAttributes(parsed)];
     return {
       kind: 'cloudwatch-logs',
       compression,
-      sources: [cloudWatchAttributes(envelope)],
-      encode: (ownership) =>
-        recompress(
-          Buffer.from(
-            stampJsonText(text, envelope as unknown as Record<string, unknown>, ownership[0] ?? {}),
-          ),
-        ),
+      sources,
+      encode: (ownership) => recompress(Buffer.from(stampJsonText(text, shape, ownership[0] ?? {}))),
     };
   }
   return undefined;
@@ -218,18 +216,24 @@ function decodeJsonLines(
       return undefined;
     }
   });
-  const objects = parsed.filter((p) => p !== undefined);
-  if (objects.length === 0) return { passThrough: 'undecodable', reason: 'no JSON object in the record' };
+  const sources: SourceAttributes[] = [];
+  // Per line, only its shape is kept for encoding (undefined: not an object, kept as it came).
+  const shapes = parsed.map((object) => {
+    if (!object) return undefined;
+    sources.push(logLineAttributes(object));
+    return shapeOf(object);
+  });
+  if (sources.length === 0) return { passThrough: 'undecodable', reason: 'no JSON object in the record' };
   return {
     kind: 'json-lines',
     compression,
-    sources: objects.map(logLineAttributes),
+    sources,
     encode(ownership) {
       let next = 0;
       // A line that is not a JSON object is kept byte for byte: nothing is dropped.
       const out = lines.map((line, i) => {
-        const object = parsed[i];
-        return object ? stampJsonText(line, object, ownership[next++] ?? {}) : line;
+        const shape = shapes[i];
+        return shape ? stampJsonText(line, shape, ownership[next++] ?? {}) : line;
       });
       return recompress(Buffer.from(out.join('\n')));
     },
