@@ -112,7 +112,7 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
   for (let start = 0; start < records.length; start += chunkSize) {
     const decoded = records.slice(start, start + chunkSize).map((record) => ({
       record,
-      decoding: decodeRecord(record.data, options.format, record.partitionKey),
+      decoding: decodeRecord(record.data, options.format, record.partitionKey, kept),
     }));
     const fresh: SourceAttributes[] = [];
     const keyed = decoded.map(({ decoding }) =>

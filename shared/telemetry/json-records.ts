@@ -38,17 +38,21 @@ export function cloudWatchAttributes(envelope: CloudWatchLogsEnvelope): SourceAt
 }
 
 /** A JSON log line's own attributes: its top-level string, number and string-list fields, and a nested `resource`. */
-export function logLineAttributes(line: Record<string, unknown>): SourceAttributes {
+export function logLineAttributes(
+  line: Record<string, unknown>,
+  only?: ReadonlySet<string>,
+): SourceAttributes {
   const attributes: SourceAttributes = {};
   const resource = line.resource;
   if (typeof resource === 'object' && resource !== null && !Array.isArray(resource))
-    takeAttributes(resource as Record<string, unknown>, attributes);
-  takeAttributes(line, attributes);
+    takeAttributes(resource as Record<string, unknown>, attributes, only);
+  takeAttributes(line, attributes, only);
   return attributes;
 }
 
-function takeAttributes(source: Record<string, unknown>, into: SourceAttributes) {
+function takeAttributes(source: Record<string, unknown>, into: SourceAttributes, only?: ReadonlySet<string>) {
   for (const key in source) {
+    if (only && !only.has(key)) continue;
     const value = source[key];
     if (typeof value === 'string') into[key] = value;
     else if (typeof value === 'number' || typeof value === 'boolean') into[key] = String(value);

@@ -42,7 +42,9 @@ class Scanner {
       return;
     }
     if (c !== '{' && c !== '[') {
+      const start = this.pos;
       while (this.pos < this.text.length && !',}] \n\r\t'.includes(this.text[this.pos] as string)) this.pos++;
+      if (this.pos === start) throw new SyntaxError(`expected a value at ${start}`);
       return;
     }
     let depth = 0;

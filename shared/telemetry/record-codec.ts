@@ -9,10 +9,10 @@
 import { deaggregateSync, RecordAggregator } from 'aws-kinesis-agg';
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { type Compression, compress, compressionOf, decompress } from '#shared/telemetry/compression';
+import { isMultiLineJson, readJsonLines } from '#shared/telemetry/json-lines';
 import {
   cloudWatchAttributes,
   isCloudWatchLogsEnvelope,
-  logLineAttributes,
   shapeOf,
   stampJsonText,
 } from '#shared/telemetry/json-records';
@@ -54,9 +54,18 @@ export type Decoding =
 
 const kplMagic = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
 
-export function decodeRecord(data: Buffer, format: InputFormat = 'auto', partitionKey = ''): Decoding {
+/**
+ * `attributes`: the only attributes worth reading from JSON log lines (what
+ * resolution looks at); all of them when absent.
+ */
+export function decodeRecord(
+  data: Buffer,
+  format: InputFormat = 'auto',
+  partitionKey = '',
+  attributes?: ReadonlySet<string>,
+): Decoding {
   if (data.length === 0) return { passThrough: 'empty', reason: 'empty record' };
-  if (data.subarray(0, 4).equals(kplMagic)) return decodeKpl(data, format, partitionKey);
+  if (data.subarray(0, 4).equals(kplMagic)) return decodeKpl(data, format, partitionKey, attributes);
   const compression = compressionOf(data);
   let plain: Buffer;
   try {
@@ -67,7 +76,7 @@ export function decodeRecord(data: Buffer, format: InputFormat = 'auto', partiti
       reason: `${compression} data does not decompress: ${(error as Error).message}`,
     };
   }
-  const decoded = decodePlain(plain, format, compression);
+  const decoded = decodePlain(plain, format, compression, attributes);
   if ('passThrough' in decoded) return decoded;
   return { decoded };
 }
@@ -76,6 +85,7 @@ function decodePlain(
   plain: Buffer,
   format: InputFormat,
   compression: Compression,
+  attributes: ReadonlySet<string> | undefined,
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
   const recompress = (bytes: Buffer) => [compress(bytes, compression)];
   const firstByte = firstNonSpace(plain);
@@ -84,11 +94,12 @@ function decodePlain(
   // may be followed by `{` (a 123-byte resource): JSON is only taken when it parses.
   let jsonLines: (() => ReturnType<typeof decodeJsonLines>) | undefined;
   if (firstByte === 0x7b /* { */ && !protobufFormat) {
-    const text = plain.toString('utf8');
     // Several one-line objects: JSON lines, without first failing to parse them as one document.
-    if (isMultiLineJson(text)) {
-      if (format === 'auto' || format === 'json-lines') return decodeJsonLines(text, recompress, compression);
+    if (isMultiLineJson(plain)) {
+      if (format === 'auto' || format === 'json-lines')
+        return decodeJsonLines(plain, recompress, compression, attributes);
     } else {
+      const text = plain.toString('utf8');
       // OTLP/JSON is scanned, not parsed: only the resource attributes are read.
       const scanned = format === 'auto' || format === 'otlp-json' ? scanOtlpJsonRequest(text) : undefined;
       if (scanned)
@@ -110,7 +121,14 @@ function decodePlain(
         if (json) return json;
       }
       if (format === 'auto' || format === 'json-lines') {
-        jsonLines = () => decodeJsonLines(text, recompress, compression, parsed);
+        jsonLines = () =>
+          decodeJsonLines(
+            plain,
+            recompress,
+            compression,
+            attributes,
+            parsed === undefined ? undefined : { value: parsed },
+          );
         // A leading 0x0a may be protobuf's first tag: try that first.
         if (plain[0] !== 0x0a) return jsonLines();
       }
@@ -182,65 +200,29 @@ function firstNonSpace(buf: Buffer): number | undefined {
   return undefined;
 }
 
-/** True when the first line is a whole object (ends with `}`) and more text follows it. */
-function isMultiLineJson(text: string): boolean {
-  const start = text.search(/\S/);
-  const newline = text.indexOf('\n', start);
-  if (start === -1 || newline === -1) return false;
-  let end = newline - 1;
-  while (end >= 0 && (text[end] === ' ' || text[end] === '\r' || text[end] === '\t')) end--;
-  return text[end] === '}' && /\S/.test(text.slice(newline));
-}
-
 function decodeJsonLines(
-  text: string,
+  plain: Buffer,
   recompress: (bytes: Buffer) => Buffer[],
   compression: Compression,
-  /** The whole text, already parsed as one document (a record of one line). */
-  whole?: unknown,
+  attributes: ReadonlySet<string> | undefined,
+  whole?: { value: unknown },
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
-  const lines = text.split('\n');
-  const onlyLine = lines.filter((line) => line.trim() !== '').length === 1;
-  const parsed = lines.map((line) => {
-    if (line.trim() === '') return undefined;
-    if (onlyLine && whole !== undefined)
-      return typeof whole === 'object' && whole !== null && !Array.isArray(whole)
-        ? (whole as Record<string, unknown>)
-        : undefined;
-    try {
-      const value = JSON.parse(line) as unknown;
-      return typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? (value as Record<string, unknown>)
-        : undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  const sources: SourceAttributes[] = [];
-  // Per line, only its shape is kept for encoding (undefined: not an object, kept as it came).
-  const shapes = parsed.map((object) => {
-    if (!object) return undefined;
-    sources.push(logLineAttributes(object));
-    return shapeOf(object);
-  });
-  if (sources.length === 0) return { passThrough: 'undecodable', reason: 'no JSON object in the record' };
+  const lines = readJsonLines(plain, whole, attributes);
+  if (!lines) return { passThrough: 'undecodable', reason: 'no JSON object in the record' };
   return {
     kind: 'json-lines',
     compression,
-    sources,
-    encode(ownership) {
-      let next = 0;
-      // A line that is not a JSON object is kept byte for byte: nothing is dropped.
-      const out = lines.map((line, i) => {
-        const shape = shapes[i];
-        return shape ? stampJsonText(line, shape, ownership[next++] ?? {}) : line;
-      });
-      return recompress(Buffer.from(out.join('\n')));
-    },
+    sources: lines.sources,
+    encode: (ownership) => recompress(lines.encode(ownership)),
   };
 }
 
-function decodeKpl(data: Buffer, format: InputFormat, partitionKey: string): Decoding {
+function decodeKpl(
+  data: Buffer,
+  format: InputFormat,
+  partitionKey: string,
+  attributes: ReadonlySet<string> | undefined,
+): Decoding {
   let userRecords: { partitionKey: string; explicitPartitionKey?: string; data: string }[] = [];
   let failure: Error | undefined;
   deaggregateSync(
@@ -261,7 +243,7 @@ function decodeKpl(data: Buffer, format: InputFormat, partitionKey: string): Dec
     return { passThrough: 'undecodable', reason: `KPL aggregate does not decode: ${failure.message}` };
   const parts = userRecords.map((user) => {
     const bytes = Buffer.from(user.data, 'base64');
-    const decoding = decodeRecord(bytes, format, user.partitionKey);
+    const decoding = decodeRecord(bytes, format, user.partitionKey, attributes);
     return { user, bytes, decoded: 'decoded' in decoding ? decoding.decoded : undefined };
   });
   return {

@@ -208,6 +208,47 @@ describe('JSON lines', () => {
   });
 });
 
+describe('JSON lines, byte for byte', () => {
+  it('with the attributes resolution reads known, scans lines for just those', () => {
+    const input = Buffer.from(
+      [
+        '{"msg":"a \\"}{\\" b","service.name":"checkout","n":1}',
+        '{"resource":{"service.name":"ledger","k8s.namespace.name":"pay"},"service.name":"top-wins","ownership.team":"x"}',
+        '{"broken": }',
+        '[1,2]',
+      ].join('\n'),
+    );
+    const decoding = decodeRecord(input, 'auto', '', new Set(['service.name', 'k8s.namespace.name']));
+    assert.ok('decoded' in decoding);
+    assert.deepEqual(decoding.decoded.sources, [
+      { 'service.name': 'checkout' },
+      { 'service.name': 'top-wins', 'k8s.namespace.name': 'pay' },
+    ]);
+    const lines = Buffer.concat(decoding.decoded.encode([ownership, ownership]))
+      .toString()
+      .split('\n');
+    assert.deepEqual(JSON.parse(lines[0] as string), {
+      msg: 'a "}{" b',
+      'service.name': 'checkout',
+      n: 1,
+      ...ownership,
+    });
+    assert.deepEqual(
+      JSON.parse(lines[1] as string)['ownership.team'],
+      'payments',
+      'producer ownership replaced',
+    );
+    assert.deepEqual(lines.slice(2), ['{"broken": }', '[1,2]']);
+  });
+
+  it('inserts ownership before each closing brace, keeping spacing, CRLF, UTF-8 and empty objects', () => {
+    const input = Buffer.from('{ "service.name" : "checkout" , "msg":"héllo ✓" }\r\n{}\n');
+    const output = enrichOneMany(input);
+    const suffix = '"ownership.team":"payments","ownership.status":"owned"';
+    assert.equal(output, `{ "service.name" : "checkout" , "msg":"héllo ✓" ,${suffix}}\r\n{${suffix}}\n`);
+  });
+});
+
 function enrichOneMany(data: Buffer) {
   const record = decoded(data);
   return Buffer.concat(record.encode(record.sources.map(() => ownership))).toString();
