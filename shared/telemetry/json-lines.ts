@@ -12,6 +12,7 @@ import {
   logLineAttributes,
   shapeOf,
   stampObject,
+  suffixBytes,
 } from '#shared/telemetry/json-records';
 
 const isSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -35,19 +36,6 @@ interface Line {
   /** Set for a JSON object line: where its closing brace is, and its shape. */
   close?: number;
   shape?: JsonObjectShape;
-}
-
-const suffixCache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
-
-/** `"ownership.team":"x",…` as bytes, with and without a leading comma; built once per ownership context. */
-function suffixBytes(ownership: Record<string, string>) {
-  let cached = suffixCache.get(ownership);
-  if (!cached) {
-    const json = JSON.stringify(ownership).slice(1, -1);
-    cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
-    suffixCache.set(ownership, cached);
-  }
-  return cached;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {

@@ -24,7 +24,9 @@ export function isCloudWatchLogsEnvelope(value: unknown): value is CloudWatchLog
 }
 
 /** The attributes CloudWatch Logs tells us, named as the OpenTelemetry AWS semantic conventions name them. */
-export function cloudWatchAttributes(envelope: CloudWatchLogsEnvelope): SourceAttributes {
+export function cloudWatchAttributes(
+  envelope: Pick<CloudWatchLogsEnvelope, 'logGroup' | 'logStream' | 'owner'>,
+): SourceAttributes {
   return {
     'aws.log.group.names': [envelope.logGroup],
     'aws.log.stream.names': [envelope.logStream],
@@ -113,3 +115,35 @@ export function stampJsonText(
   const end = text.lastIndexOf('}');
   return `${text.slice(0, end)}${shape.empty ? '' : ','}${suffix}${text.slice(end)}`;
 }
+
+const suffixCache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
+
+/** `"ownership.team":"x",…` as bytes, with and without a leading comma; built once per ownership context. */
+export function suffixBytes(ownership: Record<string, string>) {
+  let cached = suffixCache.get(ownership);
+  if (!cached) {
+    const json = JSON.stringify(ownership).slice(1, -1);
+    cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
+    suffixCache.set(ownership, cached);
+  }
+  return cached;
+}
+
+/** `buf` (a JSON object whose closing brace is at `close`) with `ownership` inserted before that brace. */
+export function spliceObject(
+  buf: Buffer,
+  close: number,
+  empty: boolean,
+  ownership: Record<string, string>,
+): Buffer {
+  const suffix = suffixBytes(ownership);
+  const insert = empty ? suffix.first : suffix.after;
+  const out = Buffer.allocUnsafe(buf.length + insert.length);
+  buf.copy(out, 0, 0, close);
+  insert.copy(out, close);
+  buf.copy(out, close + insert.length, close);
+  return out;
+}
+
+/** The top-level keys of a CloudWatch Logs envelope that resolution reads. */
+export const cloudWatchKeys = ['messageType', 'owner', 'logGroup', 'logStream'];

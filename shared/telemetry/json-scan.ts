@@ -1,99 +1,122 @@
 /**
- * Finds where in an OTLP/JSON text each resource's `attributes` array ends,
+ * Finds where in an OTLP/JSON request each resource's `attributes` array ends,
  * without building anything: a structural scan that skips strings and nested
  * values. Lets the enricher insert the stamped attributes into the producer's
  * own bytes instead of re-serializing the whole request.
  */
 
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const [quote, backslash, colon, comma] = [0x22, 0x5c, 0x3a, 0x2c];
+const [openBrace, closeBrace, openBracket, closeBracket] = [0x7b, 0x7d, 0x5b, 0x5d];
 
+/**
+ * A structural walk over UTF-8 JSON bytes. Works on bytes, not a decoded
+ * string: UTF-8 continuation bytes are all ≥ 0x80, so they never look like
+ * JSON punctuation, and nothing has to be decoded but the parts that are read.
+ */
 class Scanner {
   pos = 0;
-  constructor(readonly text: string) {}
+  constructor(readonly buf: Buffer) {}
 
   space() {
-    while (isSpace(this.text.charCodeAt(this.pos))) this.pos++;
+    while (isSpace(this.buf[this.pos])) this.pos++;
   }
 
-  expect(char: string) {
+  expect(byte: number) {
     this.space();
-    if (this.text[this.pos] !== char) throw new SyntaxError(`expected ${char} at ${this.pos}`);
+    if (this.buf[this.pos] !== byte)
+      throw new SyntaxError(`expected ${String.fromCharCode(byte)} at ${this.pos}`);
     this.pos++;
   }
 
   /** Reads a string, returning its raw contents (escapes left as written). */
   string(): string {
-    this.expect('"');
+    this.expect(quote);
     const start = this.pos;
     for (;;) {
-      const c = this.text.charCodeAt(this.pos++);
-      if (c === 0x22) return this.text.slice(start, this.pos - 1);
-      if (c === 0x5c) this.pos++;
-      else if (Number.isNaN(c)) throw new SyntaxError('unterminated string');
+      const c = this.buf[this.pos++];
+      if (c === quote) return this.buf.toString('utf8', start, this.pos - 1);
+      if (c === backslash) this.pos++;
+      else if (c === undefined) throw new SyntaxError('unterminated string');
+    }
+  }
+
+  /** Skips a string without decoding it. */
+  skipString() {
+    this.pos++;
+    for (;;) {
+      const c = this.buf[this.pos++];
+      if (c === quote) return;
+      if (c === backslash) this.pos++;
+      else if (c === undefined) throw new SyntaxError('unterminated string');
     }
   }
 
   /** Skips any value. */
   value() {
     this.space();
-    const c = this.text[this.pos];
-    if (c === '"') {
-      this.string();
+    const c = this.buf[this.pos];
+    if (c === quote) {
+      this.skipString();
       return;
     }
-    if (c !== '{' && c !== '[') {
+    if (c !== openBrace && c !== openBracket) {
       const start = this.pos;
-      while (this.pos < this.text.length && !',}] \n\r\t'.includes(this.text[this.pos] as string)) this.pos++;
+      for (;;) {
+        const b = this.buf[this.pos];
+        if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isSpace(b)) break;
+        this.pos++;
+      }
       if (this.pos === start) throw new SyntaxError(`expected a value at ${start}`);
       return;
     }
     let depth = 0;
     for (;;) {
-      const ch = this.text.charCodeAt(this.pos);
-      if (ch === 0x22) {
-        this.string();
+      const b = this.buf[this.pos];
+      if (b === quote) {
+        this.skipString();
         continue;
       }
       this.pos++;
-      if (ch === 0x7b || ch === 0x5b) depth++;
-      else if (ch === 0x7d || ch === 0x5d) {
+      if (b === openBrace || b === openBracket) depth++;
+      else if (b === closeBrace || b === closeBracket) {
         if (--depth === 0) return;
-      } else if (Number.isNaN(ch)) throw new SyntaxError('unterminated value');
+      } else if (b === undefined) throw new SyntaxError('unterminated value');
     }
   }
 
   /** Calls `onKey` for each key of the object at the cursor; `onKey` consumes the value. */
   object(onKey: (key: string) => void) {
-    this.expect('{');
+    this.expect(openBrace);
     this.space();
-    if (this.text[this.pos] === '}') {
+    if (this.buf[this.pos] === closeBrace) {
       this.pos++;
       return;
     }
     for (;;) {
       const key = this.string();
-      this.expect(':');
+      this.expect(colon);
       onKey(key);
       this.space();
-      const c = this.text[this.pos++];
-      if (c === '}') return;
-      if (c !== ',') throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
+      const c = this.buf[this.pos++];
+      if (c === closeBrace) return;
+      if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
     }
   }
 
   array(onElement: (index: number) => void) {
-    this.expect('[');
+    this.expect(openBracket);
     this.space();
-    if (this.text[this.pos] === ']') {
+    if (this.buf[this.pos] === closeBracket) {
       this.pos++;
       return;
     }
     for (let i = 0; ; i++) {
       onElement(i);
       this.space();
-      const c = this.text[this.pos++];
-      if (c === ']') return;
-      if (c !== ',') throw new SyntaxError(`expected , or ] at ${this.pos - 1}`);
+      const c = this.buf[this.pos++];
+      if (c === closeBracket) return;
+      if (c !== comma) throw new SyntaxError(`expected , or ] at ${this.pos - 1}`);
     }
   }
 }
@@ -107,53 +130,81 @@ export interface ScannedResource {
   empty: boolean;
 }
 
+export interface ScannedRequest {
+  /** Which of the list keys the object holds, with each element's resource attributes. */
+  listKey?: string;
+  resources: ScannedResource[];
+  /** False when some list element has no `resource.attributes` array. */
+  complete: boolean;
+  /** The values of the captured top-level keys, parsed. */
+  captured: Record<string, unknown>;
+  /** Every top-level key, raw. */
+  keys: string[];
+  /** Index of the object's closing brace. */
+  close: number;
+}
+
 /**
- * Scans an OTLP/JSON request: which of `listKeys` it holds and, for each of
- * its elements, the resource attributes and where their array ends. Parses
- * nothing but the attribute arrays. Undefined when the text is not such a
- * request or some element has no `resource.attributes` array (the caller
- * then parses the whole text).
+ * One pass over a JSON object: for a key of `listKeys` (OTLP's
+ * `resourceSpans`, ...), each element's resource attributes and where their
+ * array ends; the values of `capture` keys; every top-level key. Parses
+ * nothing else. Undefined when the bytes are not a single JSON object.
  */
-export function scanOtlpJson(
-  text: string,
+export function scanJsonRequest(
+  buf: Buffer,
   listKeys: readonly string[],
-): { listKey: string; resources: ScannedResource[] } | undefined {
-  const scanner = new Scanner(text);
-  let listKey: string | undefined;
-  let resources: (ScannedResource | undefined)[] = [];
+  capture: readonly string[] = [],
+): ScannedRequest | undefined {
+  const scanner = new Scanner(buf);
+  const result: ScannedRequest = { resources: [], complete: true, captured: {}, keys: [], close: -1 };
   let count = 0;
+  const resources: (ScannedResource | undefined)[] = [];
   try {
     scanner.object((key) => {
+      result.keys.push(key);
+      if (capture.includes(key)) {
+        scanner.space();
+        const start = scanner.pos;
+        scanner.value();
+        result.captured[key] = JSON.parse(buf.toString('utf8', start, scanner.pos));
+        return;
+      }
       if (!listKeys.includes(key)) return scanner.value();
-      listKey = key;
-      resources = [];
+      result.listKey = key;
+      resources.length = 0;
       scanner.array((i) => {
         count = i + 1;
         scanner.space();
-        if (text[scanner.pos] !== '{') return scanner.value();
+        if (buf[scanner.pos] !== openBrace) return scanner.value();
         scanner.object((envelopeKey) => {
           if (envelopeKey !== 'resource') return scanner.value();
           scanner.space();
-          if (text[scanner.pos] !== '{') return scanner.value();
+          if (buf[scanner.pos] !== openBrace) return scanner.value();
           scanner.object((resourceKey) => {
             if (resourceKey !== 'attributes') return scanner.value();
             scanner.space();
-            if (text[scanner.pos] !== '[') return scanner.value();
+            if (buf[scanner.pos] !== openBracket) return scanner.value();
             const open = scanner.pos;
             scanner.value();
             const at = scanner.pos - 1;
-            const slice = text.slice(open, at + 1);
-            resources[i] = { attributes: JSON.parse(slice), at, empty: slice.slice(1, -1).trim() === '' };
+            let first = open + 1;
+            while (isSpace(buf[first])) first++;
+            resources[i] = {
+              attributes: JSON.parse(buf.toString('utf8', open, at + 1)),
+              at,
+              empty: first === at,
+            };
           });
         });
       });
     });
+    result.close = scanner.pos - 1;
     scanner.space();
-    if (scanner.pos !== text.length) return undefined;
+    if (scanner.pos !== buf.length) return undefined;
   } catch {
     return undefined;
   }
-  if (!listKey) return undefined;
-  for (let i = 0; i < count; i++) if (!resources[i]) return undefined;
-  return { listKey, resources: resources.slice(0, count) as ScannedResource[] };
+  for (let i = 0; i < count; i++) if (!resources[i]) result.complete = false;
+  result.resources = resources.slice(0, count) as ScannedResource[];
+  return result;
 }

@@ -5,7 +5,7 @@
  */
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { ownershipPrefix } from '#shared/ownership/ownership-context';
-import { scanOtlpJson } from '#shared/telemetry/json-scan';
+import type { ScannedRequest } from '#shared/telemetry/json-scan';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
 
@@ -119,32 +119,51 @@ export function stringifyStamped(
   return stringifyWith(request, listKey, `[${envelopes.join(',')}]`);
 }
 
-/** `text` with `stamped[i]` inserted at the end of resource `i`'s attributes. */
+const stampedBytesCache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
+
+/** The stamped `KeyValue`s as bytes, with and without a leading comma; built once per ownership context. */
+function stampedBytes(ownership: Record<string, string>) {
+  let cached = stampedBytesCache.get(ownership);
+  if (!cached) {
+    const json = stampedJson(ownership);
+    cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
+    stampedBytesCache.set(ownership, cached);
+  }
+  return cached;
+}
+
+/** `buf` with `ownership[i]` inserted at the end of resource `i`'s attributes, in one allocation. */
 export function insertStamped(
-  text: string,
+  buf: Buffer,
   ends: readonly { at: number; empty: boolean }[],
   ownership: Record<string, string>[],
-): string {
-  let out = '';
+): Buffer {
+  const inserts = ends.map((end, i) => {
+    const bytes = stampedBytes(ownership[i] ?? {});
+    return end.empty ? bytes.first : bytes.after;
+  });
+  const out = Buffer.allocUnsafe(buf.length + inserts.reduce((n, b) => n + b.length, 0));
   let from = 0;
+  let pos = 0;
   for (const [i, end] of ends.entries()) {
-    const stamped = stampedJson(ownership[i] ?? {});
-    if (!stamped) continue;
-    out += `${text.slice(from, end.at)}${end.empty ? '' : ','}${stamped}`;
+    pos += buf.copy(out, pos, from, end.at);
+    pos += (inserts[i] as Buffer).copy(out, pos);
     from = end.at;
   }
-  return out + text.slice(from);
+  buf.copy(out, pos, from);
+  return out;
 }
+
+export const otlpListKeys = Object.values(resourceListKeys);
 
 /**
  * An OTLP/JSON request read by scanning, not parsing: the resources'
  * attributes, and an encoder that inserts ownership into the producer's own
- * bytes. Undefined when the text is not one, or the producer set `ownership.*`
- * attributes itself (those are replaced, which takes a full parse).
+ * bytes. Undefined when the scan found no request, or the producer set
+ * `ownership.*` attributes itself (those are replaced, which takes a full parse).
  */
-export function scanOtlpJsonRequest(text: string) {
-  const scanned = scanOtlpJson(text, Object.values(resourceListKeys));
-  if (!scanned) return undefined;
+export function otlpFromScan(buf: Buffer, scanned: ScannedRequest) {
+  if (!scanned.listKey || !scanned.complete) return undefined;
   const keyValues = scanned.resources.map((r) =>
     Array.isArray(r.attributes) ? (r.attributes as KeyValue[]) : [],
   );
@@ -155,6 +174,6 @@ export function scanOtlpJsonRequest(text: string) {
   return {
     signal,
     sources: keyValues.map(attributesOf),
-    encode: (ownership: Record<string, string>[]) => insertStamped(text, scanned.resources, ownership),
+    encode: (ownership: Record<string, string>[]) => insertStamped(buf, scanned.resources, ownership),
   };
 }

@@ -12,16 +12,20 @@ import { type Compression, compress, compressionOf, decompress } from '#shared/t
 import { isMultiLineJson, readJsonLines } from '#shared/telemetry/json-lines';
 import {
   cloudWatchAttributes,
+  cloudWatchKeys,
   isCloudWatchLogsEnvelope,
   shapeOf,
+  spliceObject,
   stampJsonText,
 } from '#shared/telemetry/json-records';
+import { type ScannedRequest, scanJsonRequest } from '#shared/telemetry/json-scan';
 import {
   attributesOf,
+  otlpFromScan,
   otlpJsonSignal,
+  otlpListKeys,
   resourcesOf,
   type Signal,
-  scanOtlpJsonRequest,
   stringifyStamped,
 } from '#shared/telemetry/otlp-json';
 import { readOtlpProtobuf } from '#shared/telemetry/otlp-protobuf';
@@ -99,17 +103,12 @@ function decodePlain(
       if (format === 'auto' || format === 'json-lines')
         return decodeJsonLines(plain, recompress, compression, attributes);
     } else {
+      // Scanned, not parsed: OTLP/JSON's resource attributes and a CloudWatch
+      // envelope's few top-level fields are all that is read.
+      const scanned = scanJsonRequest(plain, otlpListKeys, cloudWatchKeys);
+      const fromScan = scanned && decodeScanned(plain, scanned, format, compression, recompress);
+      if (fromScan) return fromScan;
       const text = plain.toString('utf8');
-      // OTLP/JSON is scanned, not parsed: only the resource attributes are read.
-      const scanned = format === 'auto' || format === 'otlp-json' ? scanOtlpJsonRequest(text) : undefined;
-      if (scanned)
-        return {
-          kind: 'otlp-json',
-          signal: scanned.signal,
-          compression,
-          sources: scanned.sources,
-          encode: (ownership) => recompress(Buffer.from(scanned.encode(ownership))),
-        };
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -156,6 +155,50 @@ function decodePlain(
 }
 
 /** A whole-record JSON document: OTLP JSON or a CloudWatch Logs envelope; undefined when it is neither. */
+/** OTLP/JSON or a CloudWatch Logs envelope from a scan; undefined when the scan cannot settle it. */
+function decodeScanned(
+  plain: Buffer,
+  scanned: ScannedRequest,
+  format: InputFormat,
+  compression: Compression,
+  recompress: (bytes: Buffer) => Buffer[],
+): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
+  if (scanned.listKey) {
+    const otlp = format === 'auto' || format === 'otlp-json' ? otlpFromScan(plain, scanned) : undefined;
+    return (
+      otlp && {
+        kind: 'otlp-json',
+        signal: otlp.signal,
+        compression,
+        sources: otlp.sources,
+        encode: (ownership) => recompress(otlp.encode(ownership)),
+      }
+    );
+  }
+  const { messageType, owner, logGroup, logStream } = scanned.captured;
+  const cloudWatch =
+    typeof messageType === 'string' &&
+    scanned.keys.includes('logEvents') &&
+    (format === 'auto' || format === 'cloudwatch-logs');
+  // The producer's own ownership.* keys are replaced, which takes a full parse.
+  if (!cloudWatch || scanned.keys.some((k) => k.startsWith('ownership.'))) return undefined;
+  if (messageType === 'CONTROL_MESSAGE')
+    return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
+  const sources = [
+    cloudWatchAttributes({
+      logGroup: String(logGroup ?? ''),
+      logStream: String(logStream ?? ''),
+      owner: String(owner ?? ''),
+    }),
+  ];
+  return {
+    kind: 'cloudwatch-logs',
+    compression,
+    sources,
+    encode: (ownership) => recompress(spliceObject(plain, scanned.close, false, ownership[0] ?? {})),
+  };
+}
+
 function decodeJson(
   text: string,
   parsed: unknown,

@@ -139,17 +139,26 @@ describe('enrichment pipeline on the local stack', () => {
     const status = request.resourceSpans[0]?.resource.attributes.find((a) => a.key === 'ownership.status');
     assert.equal(status?.value.stringValue, 'unowned');
 
-    let listed: Record<string, unknown> | undefined;
-    for (let cursor: string | undefined, page = 0; !listed && page < 50; page++) {
-      const response = await call('GET', `/v1/unowned?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
-        as: 'reader',
-      });
-      assert.equal(response.status, 200);
-      listed = response.body.items?.find(
-        (item) => (item.attributes as Record<string, string>)['service.name'] === rogue,
-      );
-      cursor = response.body.cursor as string | undefined;
-      if (!cursor) break;
+    // The handler flushes unowned sources after delivering the batch: look until it has.
+    const find = async () => {
+      for (let cursor: string | undefined, page = 0; page < 50; page++) {
+        const response = await call('GET', `/v1/unowned?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
+          as: 'reader',
+        });
+        assert.equal(response.status, 200);
+        const found = response.body.items?.find(
+          (item) => (item.attributes as Record<string, string>)['service.name'] === rogue,
+        );
+        if (found) return found;
+        cursor = response.body.nextCursor as string | undefined;
+        if (!cursor) return undefined;
+      }
+      return undefined;
+    };
+    let listed = await find();
+    for (let tries = 0; !listed && tries < 50; tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      listed = await find();
     }
     assert.ok(listed, `${rogue} is listed as unowned`);
     assert.ok((listed.count as number) >= 3, `count ${listed.count} covers the 3 records`);

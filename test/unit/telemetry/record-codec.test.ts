@@ -67,13 +67,13 @@ describe('OTLP JSON (the OpenTelemetry project examples)', () => {
         { resource: { attributes: [] }, scopeSpans: [{ spans: [{ name: 'tricky "]}, [{" \\ name' }] }] },
         {
           scopeSpans: [],
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'a]}"b' } }] },
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'a]}"b ✓é' } }] },
         },
       ],
     };
     const input = Buffer.from(JSON.stringify(request, null, 1));
     const record = decoded(input);
-    assert.deepEqual(record.sources, [{}, { 'service.name': 'a]}"b' }]);
+    assert.deepEqual(record.sources, [{}, { 'service.name': 'a]}"b ✓é' }]);
     const output = JSON.parse(
       record.encode([{ 'ownership.status': 'unowned' }, ownership])[0]?.toString() ?? '',
     );
