@@ -8,8 +8,8 @@
  *    (+ `PORTOLAN_SCOPE`): client credentials against Cognito or any OIDC issuer;
  * 4. a running local stack's `.portolan/local.json`: its `ci` client.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import type { LocalStackState } from '#infra/local/local-stack';
+import { readFileSync } from 'node:fs';
+import { readLocalState } from '#infra/local/local-state';
 import { requestAccessToken } from '#shared/auth/client-credentials';
 
 /** A failure of configuration, transport or authentication: exit code 3. */
@@ -22,11 +22,6 @@ export interface Access {
   token(): Promise<string>;
   /** How the token is obtained, for messages. */
   source: string;
-}
-
-function localStack(env: NodeJS.ProcessEnv): LocalStackState | undefined {
-  const file = env.PORTOLAN_LOCAL_STATE ?? '.portolan/local.json';
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalStackState) : undefined;
 }
 
 async function githubActionsToken(env: NodeJS.ProcessEnv): Promise<string> {
@@ -52,7 +47,7 @@ async function githubActionsToken(env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 export function resolveAccess(flags: { apiUrl?: string; token?: string }, env = process.env): Access {
-  const local = localStack(env);
+  const local = readLocalState(env);
   const apiUrl = flags.apiUrl ?? env.PORTOLAN_API_URL ?? local?.apiUrl;
   if (!apiUrl)
     throw new AccessError(

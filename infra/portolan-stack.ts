@@ -4,33 +4,29 @@
  * append-only audit) ← ingest pipeline (Kinesis in → enrich → Kinesis out),
  * all watched by observability.
  */
-import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { CatalogApi } from '#infra/constructs/catalog-api';
+import { CatalogApi, type CatalogApiProps } from '#infra/constructs/catalog-api';
 import { DataTables } from '#infra/constructs/data-tables';
 import { type ExternalIssuer, Identity } from '#infra/constructs/identity';
-import { IngestPipeline } from '#infra/constructs/ingest-pipeline';
+import { IngestPipeline, type IngestPipelineProps } from '#infra/constructs/ingest-pipeline';
 import { Observability } from '#infra/constructs/observability';
 
-export interface PortolanStackProps extends StackProps {
+/** The stack's options: the pipeline's and the API's own (documented there), and what the stack adds. */
+export interface PortolanStackProps
+  extends StackProps,
+    Omit<IngestPipelineProps, 'tables'>,
+    Pick<CatalogApiProps, 'corsOrigins' | 'logRetention'> {
   /** Cognito hosted domain prefix (globally unique). */
   cognitoDomainPrefix: string;
   /** OIDC issuers trusted besides the user pool (GitHub Actions, Okta, Entra ID...). */
   oidcIssuers?: ExternalIssuer[];
-  inputStreamArn?: string;
-  inputStreamKeyArn?: string;
-  parallelizationFactor?: number;
-  batchSize?: number;
-  cacheTtl?: Duration;
-  inputFormat?: string;
-  otlpEndpoint?: string;
-  otlpTokenSecretArn?: string;
-  corsOrigins?: string[];
+  /** API Gateway steady-state requests per second. */
   apiRateLimit?: number;
+  /** API Gateway burst. */
   apiBurstLimit?: number;
+  /** Subscribed to the alarm topic. */
   alarmEmail?: string;
-  logRetention?: RetentionDays;
 }
 
 export class PortolanStack extends Stack {

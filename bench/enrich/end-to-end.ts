@@ -7,8 +7,9 @@
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '#shared/aws/kinesis-client';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { localKinesisClient } from '#infra/local/local-state';
+import { openStreamReader } from '#infra/local/stream-reader';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
 import { putRecords } from '../../test/support/kinesis-streams.ts';
@@ -30,11 +31,7 @@ export async function endToEnd(count: number) {
         auditTable: state.dynamodb.tables.audit,
       }),
     );
-    const kinesis = createKinesisClient({
-      endpoint: state.kinesis.endpoint,
-      region: state.region,
-      credentials: state.aws,
-    });
+    const kinesis = localKinesisClient(state);
     const reader = await outputReader(kinesis, state.kinesis.outputStream);
     const line = (n: number) => Buffer.from(`{"service.name":"svc-${n % 50}","msg":"order ${n} paid"}\n`);
 
@@ -90,36 +87,16 @@ export async function endToEnd(count: number) {
 }
 
 /** Reads the output stream from now on and matches records to their send times. */
-async function outputReader(kinesis: ReturnType<typeof createKinesisClient>, streamName: string) {
-  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  const iterators = await Promise.all(
-    Shards.map(
-      async (shard) =>
-        (
-          await kinesis.send(
-            new GetShardIteratorCommand({
-              StreamName: streamName,
-              ShardId: shard.ShardId,
-              ShardIteratorType: 'LATEST',
-            }),
-          )
-        ).ShardIterator,
-    ),
-  );
+async function outputReader(kinesis: KinesisClient, streamName: string) {
+  const reader = await openStreamReader(kinesis, streamName, 'LATEST');
   const arrivals = new Map<string, number>();
   let running = true;
   const loop = (async () => {
     while (running) {
-      let got = 0;
-      for (const [i, iterator] of iterators.entries()) {
-        if (!iterator) continue;
-        const result = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        iterators[i] = result.NextShardIterator;
-        const now = Date.now();
-        for (const record of result.Records ?? []) arrivals.set(record.PartitionKey as string, now);
-        got += result.Records?.length ?? 0;
-      }
-      if (got === 0) await new Promise((r) => setTimeout(r, 50));
+      const records = await reader.read();
+      const now = Date.now();
+      for (const record of records) arrivals.set(record.PartitionKey as string, now);
+      if (records.length === 0) await new Promise((r) => setTimeout(r, 50));
     }
   })();
   return {

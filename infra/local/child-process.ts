@@ -4,6 +4,7 @@
  * the parent — even when the parent dies without cleaning up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { waitUntil } from '#infra/local/ports';
 
 export interface ManagedChild {
   name: string;
@@ -56,12 +57,23 @@ export function startChild(
   };
 }
 
-/** Rejects if the child exits before `ready` settles, with what it printed. */
-export async function readyOrExit(child: ManagedChild, ready: Promise<void>): Promise<void> {
+/**
+ * Waits until `probe` succeeds against the child (polling), and rejects with
+ * what it printed if it exits first; a child that never became ready is stopped.
+ */
+export async function readyOrExit(child: ManagedChild, probe: () => Promise<unknown>): Promise<void> {
   const died = new Promise<never>((_, reject) =>
     child.process.once('exit', (code) =>
       reject(new Error(`${child.name} exited (code ${code}) before it was ready:\n${child.output()}`)),
     ),
   );
-  await Promise.race([ready, died]);
+  const gaveUp = new AbortController();
+  try {
+    await Promise.race([waitUntil(child.name, probe, 60_000, gaveUp.signal), died]);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  } finally {
+    gaveUp.abort();
+  }
 }

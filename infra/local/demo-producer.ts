@@ -3,30 +3,17 @@
  * input stream, one per kind of producer, and prints what comes out of the
  * output stream — the enrichment, visible.
  */
-import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
-import type { LocalStackState } from '#infra/local/local-stack';
-import { createKinesisClient } from '#shared/aws/kinesis-client';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { localKinesisClient, localStateFile, readLocalState } from '#infra/local/local-state';
+import { openStreamReader } from '#infra/local/stream-reader';
 
-const stateFile = process.env.PORTOLAN_LOCAL_STATE ?? '.portolan/local.json';
-let state: LocalStackState;
-try {
-  state = JSON.parse(readFileSync(stateFile, 'utf8'));
-} catch {
-  console.error(`demo: no local stack state at ${stateFile}; run \`npm start\` first`);
+const state = readLocalState();
+if (!state) {
+  console.error(`demo: no local stack state at ${localStateFile()}; run \`npm start\` first`);
   process.exit(1);
 }
-const kinesis = createKinesisClient({
-  endpoint: state.kinesis.endpoint,
-  region: state.region,
-  credentials: state.aws,
-});
+const kinesis = localKinesisClient(state);
 const run = Date.now().toString(36);
 
 const otlpTrace = (resource: Record<string, string>) =>
@@ -98,32 +85,13 @@ console.log(
   `put ${samples.length} records on ${state.kinesis.inputStream}; reading ${state.kinesis.outputStream}…\n`,
 );
 
-const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: state.kinesis.outputStream }));
+const reader = await openStreamReader(kinesis, state.kinesis.outputStream);
 const found = new Map<string, Buffer>();
 const deadline = Date.now() + 20_000;
-const iterators = await Promise.all(
-  Shards.map(
-    async (shard) =>
-      (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: state.kinesis.outputStream,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator,
-  ),
-);
 while (found.size < samples.length && Date.now() < deadline) {
-  for (const [i, iterator] of iterators.entries()) {
-    if (!iterator) continue;
-    const result = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-    iterators[i] = result.NextShardIterator;
-    for (const r of result.Records ?? [])
-      if (r.PartitionKey?.startsWith(`demo-${run}-`))
-        found.set(r.PartitionKey, Buffer.from(r.Data as Uint8Array));
-  }
+  for (const r of await reader.read())
+    if (r.PartitionKey?.startsWith(`demo-${run}-`))
+      found.set(r.PartitionKey, Buffer.from(r.Data as Uint8Array));
   await new Promise((r) => setTimeout(r, 200));
 }
 

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { type ManagedChild, readyOrExit, startChild } from '#infra/local/child-process';
-import { waitUntil } from '#infra/local/ports';
 
 const simulatorPackage = 'amplify-dynamodb-simulator@2.9.30';
 
@@ -72,13 +71,7 @@ export async function startDynamoDbLocal(options: {
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: options.credentials });
   try {
-    await readyOrExit(
-      child,
-      waitUntil('DynamoDB Local', () => client.send(new ListTablesCommand({}))),
-    );
-  } catch (error) {
-    await child.stop();
-    throw error;
+    await readyOrExit(child, () => client.send(new ListTablesCommand({})));
   } finally {
     client.destroy();
   }

@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { type ManagedChild, readyOrExit, startChild } from '#infra/local/child-process';
-import { waitUntil } from '#infra/local/ports';
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 
 export interface KinesisMock {
@@ -42,13 +41,7 @@ export async function startKinesisMock(options: {
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = createKinesisClient({ endpoint, region: options.region, credentials: options.credentials });
   try {
-    await readyOrExit(
-      child,
-      waitUntil('kinesis-mock', () => client.send(new ListStreamsCommand({}))),
-    );
-  } catch (error) {
-    await child.stop();
-    throw error;
+    await readyOrExit(child, () => client.send(new ListStreamsCommand({})));
   } finally {
     client.destroy();
   }

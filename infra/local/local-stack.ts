@@ -12,33 +12,14 @@ import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { startKinesisMock } from '#infra/local/kinesis-mock';
 import { startKinesisPoller } from '#infra/local/kinesis-poller';
 import { startLocalGateway } from '#infra/local/local-gateway';
-import {
-  ensureIssuerSecrets,
-  type LocalClient,
-  type LocalClientName,
-  startOidcIssuer,
-} from '#infra/local/oidc-issuer';
+import type { LocalStackState } from '#infra/local/local-state';
+import { ensureIssuerSecrets, startOidcIssuer } from '#infra/local/oidc-issuer';
 import { claimPort } from '#infra/local/ports';
 import { createStreams, createTables, localStreamNames, localTableNames } from '#infra/local/provision';
 import { requestAccessToken } from '#shared/auth/client-credentials';
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 
-/** `.portolan/local.json`: PRODUCT.md's shape plus what local clients need to trust and reach it. */
-export interface LocalStackState {
-  apiUrl: string;
-  issuer: string;
-  tokenUrl: string;
-  clients: Record<LocalClientName, LocalClient>;
-  region: string;
-  kinesis: { endpoint: string; inputStream: string; outputStream: string };
-  dynamodb: { endpoint: string; tables: { catalog: string; audit: string } };
-  /** The dev CA the issuer's certificate chains to (PEM file). */
-  caFile: string;
-  /** The `aud` the API accepts. */
-  audience: string;
-  /** Generated credentials the local AWS emulators accept. */
-  aws: { accessKeyId: string; secretAccessKey: string };
-}
+export type { LocalStackState } from '#infra/local/local-state';
 
 export interface LocalStackOptions {
   stateDir: string;

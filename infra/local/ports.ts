@@ -38,15 +38,16 @@ export async function claimPort({ variable, fallback }: PortRequest, env = proce
   });
 }
 
-/** Polls `probe` until it succeeds or `timeoutMs` passes. */
+/** Polls `probe` until it succeeds, `timeoutMs` passes, or `signal` aborts (the caller lost interest). */
 export async function waitUntil(
   what: string,
   probe: () => Promise<unknown>,
   timeoutMs = 60_000,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     try {
       await probe();
       return;

@@ -11,6 +11,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localKinesisClient, readLocalState } from '#infra/local/local-state';
 import { batchInfoOf, replayBatch } from '#infra/ops/replay-failed-batches';
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 
@@ -51,18 +52,9 @@ async function fromQueue(queueUrl: string, to: string | undefined) {
 
 async function fromFile(file: string, to: string | undefined) {
   if (!existsSync(file)) throw new Error(`${file} does not exist: no batch has exhausted its retries`);
-  const local = '.portolan/local.json';
-  // The local stack's emulator endpoint and generated credentials, when it is the one being replayed.
-  const kinesis = existsSync(local)
-    ? (() => {
-        const state = JSON.parse(readFileSync(local, 'utf8'));
-        return createKinesisClient({
-          endpoint: state.kinesis.endpoint,
-          region: state.region,
-          credentials: state.aws,
-        });
-      })()
-    : createKinesisClient();
+  // The local stack's emulator, when one is running here; else the default AWS configuration.
+  const local = readLocalState();
+  const kinesis = local ? localKinesisClient(local) : createKinesisClient();
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   let records = 0;
   for (const [i, line] of lines.entries()) {

@@ -33,6 +33,8 @@ export interface CatalogCacheOptions {
   table: string;
   ttlMs: number;
   now?: () => number;
+  /** After a failed selector load, how long before trying again (not once per chunk of a batch). @default 1000 */
+  retryAfterMs?: number;
   /** Rounds of `UnprocessedKeys` retries before giving up on the rest. @default 5 */
   maxRounds?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -56,6 +58,7 @@ export class CatalogCache {
   private readonly unavailable = new Set<string>();
   private matcher: { value: SelectorMatcher; loadedAt: number } | undefined;
   private matcherUnavailable = false;
+  private selectorsFailedAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -118,6 +121,7 @@ export class CatalogCache {
 
   private async loadSelectors(): Promise<void> {
     if (this.matcher && this.fresh(this.matcher.loadedAt) && !this.matcherUnavailable) return;
+    if (this.now() - this.selectorsFailedAt < (this.options.retryAfterMs ?? 1_000)) return;
     try {
       const items = await queryAll(this.options.client, {
         TableName: this.options.table,
@@ -135,8 +139,9 @@ export class CatalogCache {
       this.matcherUnavailable = false;
     } catch {
       this.stats.failures++;
-      // Stale selectors beat none; retried on the next batch.
+      // Stale selectors beat none; retried after a pause.
       this.matcherUnavailable = true;
+      this.selectorsFailedAt = this.now();
     }
   }
 

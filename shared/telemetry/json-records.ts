@@ -73,8 +73,6 @@ export function stampObject<T extends Record<string, unknown>>(
   return Object.assign(stamped, ownership) as T;
 }
 
-const suffixes = new WeakMap<Record<string, string>, string>();
-
 /** What stamping a JSON object's text needs to know of the object, so the object itself need not be kept. */
 export interface JsonObjectShape {
   /** The producer set `ownership.*` keys: they are replaced, which takes a re-serialization. */
@@ -93,41 +91,24 @@ export function shapeOf(object: Record<string, unknown>): JsonObjectShape {
 }
 
 /**
- * `text` (the JSON of an object of `shape`) with `ownership` added as its last
- * keys. When the producer set no `ownership.*` key, the text is spliced rather
- * than re-serialized: the producer's bytes stay exactly as they were, and it
- * is several times cheaper than `JSON.stringify`. Otherwise the text is
- * parsed again and its `ownership.*` keys replaced.
+ * `render(ownership)` as bytes, with and without a leading comma, built once
+ * per ownership context (a batch has a few; its records, thousands).
  */
-export function stampJsonText(
-  text: string,
-  shape: JsonObjectShape,
-  ownership: Record<string, string>,
-): string {
-  if (shape.producerOwnership)
-    return JSON.stringify(stampObject(JSON.parse(text) as Record<string, unknown>, ownership));
-  let suffix = suffixes.get(ownership);
-  if (suffix === undefined) {
-    suffix = JSON.stringify(ownership).slice(1, -1);
-    suffixes.set(ownership, suffix);
-  }
-  if (suffix === '') return text;
-  const end = text.lastIndexOf('}');
-  return `${text.slice(0, end)}${shape.empty ? '' : ','}${suffix}${text.slice(end)}`;
+export function insertionCache(render: (ownership: Record<string, string>) => string) {
+  const cache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
+  return (ownership: Record<string, string>) => {
+    let cached = cache.get(ownership);
+    if (!cached) {
+      const json = render(ownership);
+      cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
+      cache.set(ownership, cached);
+    }
+    return cached;
+  };
 }
 
-const suffixCache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
-
-/** `"ownership.team":"x",…` as bytes, with and without a leading comma; built once per ownership context. */
-export function suffixBytes(ownership: Record<string, string>) {
-  let cached = suffixCache.get(ownership);
-  if (!cached) {
-    const json = JSON.stringify(ownership).slice(1, -1);
-    cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
-    suffixCache.set(ownership, cached);
-  }
-  return cached;
-}
+/** `"ownership.team":"x",…`: the keys to add to a JSON object. */
+export const suffixBytes = insertionCache((ownership) => JSON.stringify(ownership).slice(1, -1));
 
 /** `buf` (a JSON object whose closing brace is at `close`) with `ownership` inserted before that brace. */
 export function spliceObject(

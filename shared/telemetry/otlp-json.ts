@@ -5,6 +5,7 @@
  */
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { ownershipPrefix } from '#shared/ownership/ownership-context';
+import { insertionCache } from '#shared/telemetry/json-records';
 import type { ScannedRequest } from '#shared/telemetry/json-scan';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
@@ -119,18 +120,8 @@ export function stringifyStamped(
   return stringifyWith(request, listKey, `[${envelopes.join(',')}]`);
 }
 
-const stampedBytesCache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
-
-/** The stamped `KeyValue`s as bytes, with and without a leading comma; built once per ownership context. */
-function stampedBytes(ownership: Record<string, string>) {
-  let cached = stampedBytesCache.get(ownership);
-  if (!cached) {
-    const json = stampedJson(ownership);
-    cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
-    stampedBytesCache.set(ownership, cached);
-  }
-  return cached;
-}
+/** The stamped `KeyValue`s as bytes, to insert into a resource's attributes array. */
+const stampedBytes = insertionCache(stampedJson);
 
 /** `buf` with `ownership[i]` inserted at the end of resource `i`'s attributes, in one allocation. */
 export function insertStamped(

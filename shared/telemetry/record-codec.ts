@@ -14,9 +14,8 @@ import {
   cloudWatchAttributes,
   cloudWatchKeys,
   isCloudWatchLogsEnvelope,
-  shapeOf,
   spliceObject,
-  stampJsonText,
+  stampObject,
 } from '#shared/telemetry/json-records';
 import { type ScannedRequest, scanJsonRequest } from '#shared/telemetry/json-scan';
 import {
@@ -69,7 +68,7 @@ export function decodeRecord(
   attributes?: ReadonlySet<string>,
 ): Decoding {
   if (data.length === 0) return { passThrough: 'empty', reason: 'empty record' };
-  if (data.subarray(0, 4).equals(kplMagic)) return decodeKpl(data, format, partitionKey, attributes);
+  if (kplMagic.every((byte, i) => data[i] === byte)) return decodeKpl(data, format, partitionKey, attributes);
   const compression = compressionOf(data);
   let plain: Buffer;
   try {
@@ -116,7 +115,7 @@ function decodePlain(
         parsed = undefined;
       }
       if (parsed !== undefined) {
-        const json = decodeJson(text, parsed, format, compression, recompress);
+        const json = decodeJson(parsed, format, compression, recompress);
         if (json) return json;
       }
       if (format === 'auto' || format === 'json-lines') {
@@ -200,7 +199,6 @@ function decodeScanned(
 }
 
 function decodeJson(
-  text: string,
   parsed: unknown,
   format: InputFormat,
   compression: Compression,
@@ -221,14 +219,14 @@ function decodeJson(
   if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
     if (parsed.messageType === 'CONTROL_MESSAGE')
       return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-    // Only what encoding needs is kept, not the parsed envelope (a batch holds thousands).
-    const shape = shapeOf(parsed as unknown as Record<string, unknown>);
-    const sources = [cloudWatchAttributes(parsed)];
+    // Reached only when the producer set ownership.* keys (else the scan took it): re-serialized.
+    const envelope = parsed as unknown as Record<string, unknown>;
     return {
       kind: 'cloudwatch-logs',
       compression,
-      sources,
-      encode: (ownership) => recompress(Buffer.from(stampJsonText(text, shape, ownership[0] ?? {}))),
+      sources: [cloudWatchAttributes(parsed)],
+      encode: (ownership) =>
+        recompress(Buffer.from(JSON.stringify(stampObject(envelope, ownership[0] ?? {})))),
     };
   }
   return undefined;

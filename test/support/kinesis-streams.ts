@@ -2,23 +2,10 @@
  * Producing to and consuming from the local stack's real Kinesis streams
  * (kinesis-mock) with the AWS SDK, as a producer and a downstream consumer would.
  */
-import {
-  type _Record,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '#shared/aws/kinesis-client';
-import type { LocalStackState } from './local-stack.ts';
+import { type _Record, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { openStreamReader } from '#infra/local/stream-reader';
 
-export const kinesisFor = (state: LocalStackState) =>
-  createKinesisClient({
-    endpoint: state.kinesis.endpoint,
-    region: state.region,
-    credentials: state.aws,
-  });
+export { localKinesisClient as kinesisFor } from '#infra/local/local-state';
 
 /** Puts the records (in calls of 500) and returns their sequence numbers. */
 export async function putRecords(
@@ -56,32 +43,15 @@ export async function collect(
     settleMs?: number;
   },
 ): Promise<_Record[]> {
-  const { Shards = [] } = await client.send(new ListShardsCommand({ StreamName: streamName }));
-  const iterators = new Map<string, string | undefined>();
-  for (const shard of Shards) {
-    const { ShardIterator } = await client.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: shard.ShardId,
-        ShardIteratorType: 'TRIM_HORIZON',
-      }),
-    );
-    iterators.set(shard.ShardId as string, ShardIterator);
-  }
+  const reader = await openStreamReader(client, streamName);
   const kept: _Record[] = [];
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let settleUntil: number | undefined;
   while (Date.now() < deadline && (settleUntil === undefined || Date.now() < settleUntil)) {
-    let got = 0;
-    for (const [shardId, iterator] of iterators) {
-      if (!iterator) continue;
-      const result = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      iterators.set(shardId, result.NextShardIterator);
-      got += result.Records?.length ?? 0;
-      kept.push(...(result.Records ?? []).filter(options.keep));
-    }
+    const records = await reader.read();
+    kept.push(...records.filter(options.keep));
     if (settleUntil === undefined && options.done(kept)) settleUntil = Date.now() + (options.settleMs ?? 0);
-    if (got === 0) await new Promise((r) => setTimeout(r, 150));
+    if (records.length === 0) await new Promise((r) => setTimeout(r, 150));
   }
   return kept;
 }

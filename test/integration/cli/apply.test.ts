@@ -145,14 +145,14 @@ describe('POST /v1/apply', () => {
     };
     const refused = await call('POST', '/v1/apply', { bearer: repoToken, body: doc });
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
-    assert.deepEqual(refused.body.refused, [
-      {
-        ref: `service/${theirs}`,
-        action: 'create',
-        decidedBy: 'default-deny',
-        reason: (refused.body.refused as { reason: string }[])[0]?.reason,
-      },
-    ]);
+    const [only, ...others] = refused.body.refused as Record<string, string>[];
+    assert.deepEqual(others, [], "only the other repository's service is refused");
+    assert.deepEqual(
+      { ref: only?.ref, action: only?.action, decidedBy: only?.decidedBy },
+      { ref: `service/${theirs}`, action: 'create', decidedBy: 'default-deny' },
+    );
+    assert.match(only?.reason ?? '', /no statement allows it \(default deny\)/);
+    assert.match(String(refused.body.detail), /1 change\(s\) refused, nothing written/);
     assert.equal((await call('GET', `/v1/services/${mine}`)).status, 404, 'nothing written');
 
     const own = await call('POST', '/v1/apply', {
@@ -263,6 +263,16 @@ describe('portolan CLI', () => {
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /bad-fields\.yaml:9:11: entities\[1\]\.tier/);
     assert.equal(portolan(['frobnicate']).code, 1);
+
+    const got = portolan(['get', 'team', team, '--output', 'json']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(JSON.parse(got.stdout).id, team);
+    const missing = portolan(['get', 'teams', unique('nobody')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error \(404\): team\/nobody-\w+ does not exist/);
+    const audit = portolan(['audit', `team/${team}`, '--verify']);
+    assert.equal(audit.code, 1, 'the ci client has no audit.read scope');
+    assert.match(audit.stderr, /error \(403\).*\nnext: no policy allows this: request the scope it needs/s);
 
     const expired = mintToken(state, { sub: 'ci', exp: Math.floor(Date.now() / 1000) - 60 });
     const auth = portolan(['whoami', '--token', expired]);

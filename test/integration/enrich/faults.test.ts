@@ -8,6 +8,7 @@
  * duplicates only where a batch was retried after part of it was written.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,6 @@ import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { type KinesisPoller, startKinesisPoller } from '#infra/local/kinesis-poller';
 import { claimPort } from '#infra/local/ports';
 import { createStreams, createTables } from '#infra/local/provision';
-import { batchInfoOf, replayBatch } from '#infra/ops/replay-failed-batches';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
@@ -276,7 +276,19 @@ describe('enrichment under faults: nothing is lost', () => {
 
     // The output stream is back; the replay puts the batch on the input stream again.
     await createStreams(kinesis, { input: pipeline.input, output: pipeline.output });
-    assert.equal(await replayBatch(kinesis, batchInfoOf(line as string)), 5);
+    // As an operator would: `npm run replay -- --file …` against the running local stack.
+    const replay = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'infra/ops/replay.ts', '--file', pipeline.failedBatchesFile],
+      {
+        encoding: 'utf8',
+        env: { ...process.env },
+      },
+    );
+    assert.equal(replay.status, 0, replay.stderr);
+    assert.match(replay.stdout, /replayed 5 records from 1 batches/);
+    assert.equal(readFileSync(pipeline.failedBatchesFile, 'utf8'), '', 'replayed batches leave the file');
+    assert.equal(readFileSync(`${pipeline.failedBatchesFile}.replayed`, 'utf8'), `${line}\n`);
     const out = await collect(kinesis, pipeline.output, {
       keep: () => true,
       done: (kept) => kept.length >= 5,
