@@ -70,7 +70,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         );
       });
       const text = await response.text();
-      const payload = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      let payload: Record<string, unknown> = {};
+      try {
+        if (text) payload = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // Not Portolan answering (a proxy, a wrong URL): say so rather than fail on its page.
+        throw new AccessError(
+          `${access.apiUrl} answered ${response.status} with something that is not JSON: is it the Portolan API? (${text.slice(0, 80).replace(/\s+/g, ' ')})`,
+        );
+      }
       if (!response.ok) {
         if (json) io.out(JSON.stringify(payload, null, 2));
         else io.err(explainProblem(payload as unknown as Problem, access.source));

@@ -77,39 +77,44 @@ export class UnownedTracker {
   /** Writes sources not written within the TTL (or all with `force`); failures keep the counts for later. */
   async flush(force = false): Promise<number> {
     const now = this.options.now?.() ?? Date.now();
-    let written = 0;
-    for (const [fingerprint, tally] of this.tallies) {
-      if (tally.pending === 0 || (!force && now - tally.flushedAt < this.options.ttlMs)) continue;
-      const count = tally.pending;
-      try {
-        await this.options.client.send(
-          new UpdateCommand({
-            TableName: this.options.table,
-            Key: { pk: 'unowned', sk: fingerprint },
-            UpdateExpression:
-              'SET #attributes = :attributes, #firstSeen = if_not_exists(#firstSeen, :firstSeen), #lastSeen = :lastSeen ADD #count :count',
-            ExpressionAttributeNames: {
-              '#attributes': 'attributes',
-              '#firstSeen': 'firstSeen',
-              '#lastSeen': 'lastSeen',
-              '#count': 'count',
-            },
-            ExpressionAttributeValues: {
-              ':attributes': tally.attributes,
-              ':firstSeen': tally.firstSeen,
-              ':lastSeen': tally.lastSeen,
-              ':count': count,
-            },
-          }),
-        );
-        tally.pending -= count;
-        tally.flushedAt = now;
-        written++;
-      } catch {
-        // The catalog is unreachable: keep counting, write on a later flush.
-      }
-    }
-    return written;
+    const due = [...this.tallies].filter(
+      ([, tally]) => tally.pending > 0 && (force || now - tally.flushedAt >= this.options.ttlMs),
+    );
+    // One update per source, side by side: a batch is not held up source after source.
+    const written = await Promise.all(
+      due.map(async ([fingerprint, tally]) => {
+        const count = tally.pending;
+        try {
+          await this.options.client.send(
+            new UpdateCommand({
+              TableName: this.options.table,
+              Key: { pk: 'unowned', sk: fingerprint },
+              UpdateExpression:
+                'SET #attributes = :attributes, #firstSeen = if_not_exists(#firstSeen, :firstSeen), #lastSeen = :lastSeen ADD #count :count',
+              ExpressionAttributeNames: {
+                '#attributes': 'attributes',
+                '#firstSeen': 'firstSeen',
+                '#lastSeen': 'lastSeen',
+                '#count': 'count',
+              },
+              ExpressionAttributeValues: {
+                ':attributes': tally.attributes,
+                ':firstSeen': tally.firstSeen,
+                ':lastSeen': tally.lastSeen,
+                ':count': count,
+              },
+            }),
+          );
+          tally.pending -= count;
+          tally.flushedAt = now;
+          return 1;
+        } catch {
+          // The catalog is unreachable: keep counting, write on a later flush.
+          return 0;
+        }
+      }),
+    );
+    return written.reduce<number>((a, b) => a + b, 0);
   }
 }
 

@@ -50,12 +50,21 @@ async function missingReferences(
   current: Map<EntityRef, CurrentEntity>,
 ) {
   const declared = new Set(entities.map((e) => entityRef(e.kind, e.id)));
+  // Each outside reference is looked up once, however many entities share it.
+  const outside = new Map<EntityRef, Promise<boolean>>();
+  const exists = (ref: EntityRef) => {
+    let found = outside.get(ref);
+    if (!found) {
+      const [kind, ...rest] = ref.split('/');
+      found = store.get(kind as never, rest.join('/')).then(Boolean);
+      outside.set(ref, found);
+    }
+    return found;
+  };
   const missing: { pointer: string; detail: string }[] = [];
   for (const [i, entity] of entities.entries()) {
     for (const ref of referencesOf(entity.kind, entity)) {
-      if (declared.has(ref) || current.has(ref)) continue;
-      const [kind, ...rest] = ref.split('/');
-      if (await store.get(kind as never, rest.join('/'))) continue;
+      if (declared.has(ref) || current.has(ref) || (await exists(ref))) continue;
       missing.push({ pointer: `/entities/${i}`, detail: `${ref} does not exist and is not in the document` });
     }
   }
@@ -121,9 +130,10 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
 
     const { store } = deps;
     const current = new Map<EntityRef, CurrentEntity>();
-    for (const e of entities) {
-      const found = await store.get(e.kind, e.id);
-      if (found) current.set(entityRef(e.kind, e.id), { doc: found.doc, version: found.version });
+    const found = await Promise.all(entities.map((e) => store.get(e.kind, e.id)));
+    for (const [i, e] of entities.entries()) {
+      const entity = found[i];
+      if (entity) current.set(entityRef(e.kind, e.id), { doc: entity.doc, version: entity.version });
     }
     const missing = await missingReferences(store, entities, current);
     if (missing.length)

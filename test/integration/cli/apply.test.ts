@@ -318,6 +318,26 @@ describe('portolan CLI', () => {
     }
   });
 
+  it('says so when the API URL answers with something that is not the API', async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end('<html><body>Welcome to nginx!</body></html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const result = await portolanAsync(['whoami', '--api-url', url, '--token', 'x'], {});
+      assert.equal(result.code, 3);
+      assert.match(
+        result.stderr,
+        /answered 200 with something that is not JSON: is it the Portolan API\? \(<html><body>Welcome/,
+      );
+      assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+    } finally {
+      server.close();
+    }
+  });
+
   it('prints the JSON Schema of catalog documents, generated from the API schemas', () => {
     const result = portolan(['schema']);
     assert.equal(result.code, 0);
