@@ -1,8 +1,9 @@
 /**
  * A document applied in steps survives a failure midway: the API handler runs
- * on DynamoDB Local (tables of its own) with a store that fails its third
- * write once, as a throttled or conflicting write would; the changes before
- * it stay applied and the next apply completes the rest.
+ * on DynamoDB Local (tables of its own), and just before its third write
+ * another writer changes that entity — a real concurrent change, so the
+ * write's version condition really fails. The changes before it stay applied
+ * and the next apply completes the rest.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { makeAccessControl } from '#functions/api/access-control';
 import { makeApiHandler } from '#functions/api/handler';
 import { lambdaContext } from '#infra/local/lambda-context';
-import { type CatalogStore, StoreError } from '#shared/store/catalog-store';
+import type { CatalogStore } from '#shared/store/catalog-store';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
 import { createIsolatedTables } from '../../support/isolated-tables.ts';
@@ -61,13 +62,17 @@ describe('apply in resumable steps', () => {
     let failed = false;
     const store: CatalogStore = {
       ...real,
-      put: async (...args) => {
+      put: async (kind, doc, expected, change) => {
         writes++;
         if (writes === 3 && !failed) {
           failed = true;
-          throw new StoreError('precondition-failed', 'the item changed since it was read');
+          // Someone else creates the same entity first, with a different tier.
+          await real.put(kind, { ...doc, tier: 'tier-3' }, undefined, {
+            ...change,
+            requestId: 'other-writer',
+          });
         }
-        return real.put(...args);
+        return real.put(kind, doc, expected, change);
       },
     };
     const logger = new Logger({ logLevel: 'CRITICAL' });
@@ -104,11 +109,17 @@ describe('apply in resumable steps', () => {
       ['team/payments', 'service/a'],
     );
     assert.ok(await real.get('service', 'a'));
-    assert.equal(await real.get('service', 'b'), undefined);
+    assert.equal((await real.get('service', 'b'))?.doc.tier, 'tier-3', "the other writer's version stands");
+    assert.equal(await real.get('service', 'c'), undefined);
 
     const second = await invoke(doc);
     assert.equal(second.status, 200, JSON.stringify(second.body));
-    assert.deepEqual(second.body.summary, { create: 3, update: 0, delete: 0, unchanged: 2 });
+    assert.deepEqual(second.body.summary, { create: 2, update: 1, delete: 0, unchanged: 2 });
+    assert.equal(
+      (await real.get('service', 'b'))?.doc.tier,
+      undefined,
+      'the document wins on the next apply',
+    );
     const third = await invoke(doc);
     assert.deepEqual(third.body.summary, { create: 0, update: 0, delete: 0, unchanged: 5 });
   });
