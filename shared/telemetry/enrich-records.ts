@@ -55,20 +55,26 @@ export interface EnrichOptions {
 }
 
 /**
- * The source as resolution sees it (only `kept` attributes, when given) and a
- * key that identifies it. Attributes are taken in the order the producer wrote
- * them: one producer writes them alike, and a second order costs one more resolve.
+ * A key that identifies a source as resolution sees it (only `kept`
+ * attributes, when given). Attributes are taken in the order the producer
+ * wrote them: one producer writes them alike, and a second order costs one
+ * more resolve.
  */
-function sourceOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
-  const source: SourceAttributes = kept ? {} : attributes;
+function keyOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
   let key = '';
   for (const name in attributes) {
     if (kept && !kept.has(name)) continue;
     const value = attributes[name] as string | string[];
-    if (kept) source[name] = value;
     key += `${name}\u0000${Array.isArray(value) ? value.join('\u0001') : value}\u0000`;
   }
-  return { source, key };
+  return key;
+}
+
+function keptOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
+  if (!kept) return attributes;
+  const source: SourceAttributes = {};
+  for (const name in attributes) if (kept.has(name)) source[name] = attributes[name] as string | string[];
+  return source;
 }
 
 /**
@@ -115,11 +121,16 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
       decoding: decodeRecord(record.data, options.format, record.partitionKey, kept),
     }));
     const fresh: SourceAttributes[] = [];
+    // Decoders hand out one object for a source that repeats: keyed once.
+    let last: { attributes?: SourceAttributes; key: string } = { key: '' };
     const keyed = decoded.map(({ decoding }) =>
       'decoded' in decoding
         ? decoding.decoded.sources.map((attributes) => {
-            const { source, key } = sourceOf(attributes, kept);
+            if (attributes === last.attributes) return last.key;
+            const key = keyOf(attributes, kept);
+            last = { attributes, key };
             if (!distinct.has(key)) {
+              const source = keptOf(attributes, kept);
               distinct.set(key, { source });
               fresh.push(source);
             }

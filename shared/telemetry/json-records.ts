@@ -39,29 +39,6 @@ export function cloudWatchAttributes(
   };
 }
 
-/** A JSON log line's own attributes: its top-level string, number and string-list fields, and a nested `resource`. */
-export function logLineAttributes(
-  line: Record<string, unknown>,
-  only?: ReadonlySet<string>,
-): SourceAttributes {
-  const attributes: SourceAttributes = {};
-  const resource = line.resource;
-  if (typeof resource === 'object' && resource !== null && !Array.isArray(resource))
-    takeAttributes(resource as Record<string, unknown>, attributes, only);
-  takeAttributes(line, attributes, only);
-  return attributes;
-}
-
-function takeAttributes(source: Record<string, unknown>, into: SourceAttributes, only?: ReadonlySet<string>) {
-  for (const key in source) {
-    if (only && !only.has(key)) continue;
-    const value = source[key];
-    if (typeof value === 'string') into[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') into[key] = String(value);
-    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) into[key] = value as string[];
-  }
-}
-
 /** The object with its `ownership.*` keys replaced by `ownership`. */
 export function stampObject<T extends Record<string, unknown>>(
   object: T,
@@ -73,38 +50,29 @@ export function stampObject<T extends Record<string, unknown>>(
   return Object.assign(stamped, ownership) as T;
 }
 
-/** What stamping a JSON object's text needs to know of the object, so the object itself need not be kept. */
-export interface JsonObjectShape {
-  /** The producer set `ownership.*` keys: they are replaced, which takes a re-serialization. */
-  producerOwnership: boolean;
-  /** No keys at all: no comma before the added ones. */
-  empty: boolean;
-}
-
-export function shapeOf(object: Record<string, unknown>): JsonObjectShape {
-  let empty = true;
-  for (const key in object) {
-    if (key.startsWith(ownershipPrefix)) return { producerOwnership: true, empty: false };
-    empty = false;
-  }
-  return { producerOwnership: false, empty };
-}
-
 /**
- * `render(ownership)` as bytes, with and without a leading comma, built once
- * per ownership context (a batch has a few; its records, thousands).
+ * `render(ownership)` with and without a leading comma, as text and as bytes,
+ * built once per ownership context (a batch has a few; its records, thousands).
  */
 export function insertionCache(render: (ownership: Record<string, string>) => string) {
-  const cache = new WeakMap<Record<string, string>, { first: Buffer; after: Buffer }>();
+  const cache = new WeakMap<Record<string, string>, Insertion>();
   return (ownership: Record<string, string>) => {
     let cached = cache.get(ownership);
     if (!cached) {
-      const json = render(ownership);
-      cached = { first: Buffer.from(json), after: Buffer.from(json ? `,${json}` : '') };
+      const first = render(ownership);
+      const after = first ? `,${first}` : '';
+      cached = { firstText: first, afterText: after, first: Buffer.from(first), after: Buffer.from(after) };
       cache.set(ownership, cached);
     }
     return cached;
   };
+}
+
+export interface Insertion {
+  firstText: string;
+  afterText: string;
+  first: Buffer;
+  after: Buffer;
 }
 
 /** `"ownership.team":"x",…`: the keys to add to a JSON object. */

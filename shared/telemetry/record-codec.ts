@@ -6,6 +6,7 @@
  * encoding and compression. Anything it cannot decode it says so, and the
  * caller passes the record through unchanged.
  */
+import { isUtf8 } from 'node:buffer';
 import { deaggregateSync, RecordAggregator } from 'aws-kinesis-agg';
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { type Compression, compress, compressionOf, decompress } from '#shared/telemetry/compression';
@@ -249,7 +250,11 @@ function decodeJsonLines(
   whole?: { value: unknown },
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
   const lines = readJsonLines(plain, whole, attributes);
-  if (!lines) return { passThrough: 'undecodable', reason: 'no JSON object in the record' };
+  if (!lines)
+    return {
+      passThrough: 'undecodable',
+      reason: isUtf8(plain) ? 'no JSON object in the record' : 'JSON lines that are not UTF-8',
+    };
   return {
     kind: 'json-lines',
     compression,

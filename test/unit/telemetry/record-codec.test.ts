@@ -249,6 +249,49 @@ describe('JSON lines, byte for byte', () => {
   });
 });
 
+describe('JSON lines, sources', () => {
+  it('lines with equal attributes share one source object; a different line does not', () => {
+    const input = Buffer.from(
+      [
+        '{"service.name":"checkout","msg":"a"}',
+        '{"msg":"b","service.name":"checkout"}',
+        '{"service.name":"ledger","msg":"c"}',
+        '{"aws.log.group.names":["a,b"]}',
+        '{"aws.log.group.names":["a","b"]}',
+      ].join('\n'),
+    );
+    const decoding = decodeRecord(input, 'auto', '', new Set(['service.name', 'aws.log.group.names']));
+    assert.ok('decoded' in decoding);
+    const [a, b, c, d, e] = decoding.decoded.sources;
+    assert.equal(a, b, 'the same attributes, in another key order: one object');
+    assert.notEqual(b, c);
+    assert.deepEqual(c, { 'service.name': 'ledger' });
+    assert.notEqual(d, e, 'a list is compared item by item, not as joined text');
+    assert.deepEqual(e, { 'aws.log.group.names': ['a', 'b'] });
+  });
+
+  it('a pretty-printed object (one document over several lines) is stamped once, before its last brace', () => {
+    const input = Buffer.from('{\n  "service.name": "checkout"\n}\n');
+    const output = enrichOneMany(input);
+    assert.equal(
+      output,
+      '{\n  "service.name": "checkout"\n,"ownership.team":"payments","ownership.status":"owned"}\n',
+    );
+  });
+
+  it('JSON lines that are not UTF-8 pass through, and say why (JSON text is UTF-8, RFC 8259)', () => {
+    const input = Buffer.concat([
+      Buffer.from('{"service.name":"checkout","msg":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}\n{"service.name":"checkout"}\n'),
+    ]);
+    assert.deepEqual(decodeRecord(input), {
+      passThrough: 'undecodable',
+      reason: 'JSON lines that are not UTF-8',
+    });
+  });
+});
+
 function enrichOneMany(data: Buffer) {
   const record = decoded(data);
   return Buffer.concat(record.encode(record.sources.map(() => ownership))).toString();
