@@ -1,5 +1,5 @@
 /** gzip / zlib detection by magic bytes, and symmetric (de)compression so output keeps the input's. */
-import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { deflateSync, gunzipSync, gzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
 export type Compression = 'gzip' | 'zlib' | 'none';
 
@@ -16,14 +16,44 @@ export function compressionOf(data: Uint8Array): Compression {
   return 'none';
 }
 
+/**
+ * Past this, decompressed data is refused (and the record passed through): a
+ * 1 MB Kinesis record of gzip can claim gigabytes, and must not take the
+ * function's memory down with the batch.
+ */
+export const maxDecompressedBytes = 64 * 1024 * 1024;
+
+/**
+ * Telemetry records are small (a few KB), and zlib's fixed cost per call —
+ * allocating and clearing a 32 KB window and 16 KB output chunks — outweighs
+ * compressing them. A window just large enough for the data finds every match
+ * the full one would: the output is byte for byte zlib's default (for gzip;
+ * a zlib header names its window size), at about half the cost.
+ */
+function sizedFor(length: number): ZlibOptions {
+  // Deflate looks back at most 2^windowBits − 262 bytes; 9 is the least zlib takes.
+  let windowBits = 9;
+  while (windowBits < 15 && (1 << windowBits) - 262 < length) windowBits++;
+  return { windowBits, chunkSize: Math.max(64, Math.min(length + 64, 1024 * 1024)) };
+}
+
+/** The size a gzip stream's trailer gives for its (last) member: a first guess at the output. */
+function gzipSizeHint(data: Buffer): number {
+  return data.length >= 18 ? data.readUInt32LE(data.length - 4) : 0;
+}
+
 export function decompress(data: Buffer, compression: Compression): Buffer {
-  if (compression === 'gzip') return gunzipSync(data);
-  if (compression === 'zlib') return inflateSync(data);
-  return data;
+  if (compression === 'none') return data;
+  const hint = compression === 'gzip' ? gzipSizeHint(data) : data.length * 4;
+  const options = {
+    chunkSize: Math.max(64, Math.min(hint || 16 * 1024, 1024 * 1024)),
+    maxOutputLength: maxDecompressedBytes,
+  };
+  return compression === 'gzip' ? gunzipSync(data, options) : inflateSync(data, options);
 }
 
 export function compress(data: Buffer, compression: Compression): Buffer {
-  if (compression === 'gzip') return gzipSync(data);
-  if (compression === 'zlib') return deflateSync(data);
-  return data;
+  if (compression === 'none') return data;
+  const options = sizedFor(data.length);
+  return compression === 'gzip' ? gzipSync(data, options) : deflateSync(data, options);
 }
