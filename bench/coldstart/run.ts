@@ -12,7 +12,8 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { portolanBundling, projectRoot } from '#infra/constructs/portolan-function';
+import { projectRoot } from '#infra/constructs/portolan-function';
+import { bundleLikeLambda } from '../support/lambda-bundle.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const runs = Number(values.runs);
@@ -35,27 +36,20 @@ const env = {
 
 async function bundle(fn: (typeof functions)[number], variant: 'portolan' | 'reference') {
   const outfile = join(outDir, variant, fn, variant === 'portolan' ? 'index.mjs' : 'index.cjs');
-  const common = {
-    entryPoints: [join(projectRoot, 'functions', fn, 'handler.ts')],
-    bundle: true,
-    platform: 'node' as const,
-    target: 'node24',
-    outfile,
-    logLevel: 'error' as const,
-  };
-  if (variant === 'portolan')
-    await build({
-      ...common,
-      format: 'esm',
-      minify: portolanBundling.minify,
-      sourcemap: portolanBundling.sourceMap,
-      sourcesContent: portolanBundling.sourcesContent,
-      mainFields: portolanBundling.mainFields,
-      banner: { js: portolanBundling.banner },
-    });
+  const entryPoint = join(projectRoot, 'functions', fn, 'handler.ts');
+  if (variant === 'portolan') return bundleLikeLambda(entryPoint, outfile);
   // NodejsFunction's defaults for a Node.js 18+ runtime: CommonJS, no minification, no
   // source map, the AWS SDK v3 external (the runtime's copy; here, node_modules' copy).
-  else await build({ ...common, format: 'cjs', external: ['@aws-sdk/*'] });
+  await build({
+    entryPoints: [entryPoint],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    outfile,
+    logLevel: 'error',
+    format: 'cjs',
+    external: ['@aws-sdk/*'],
+  });
   return outfile;
 }
 
