@@ -27,14 +27,26 @@ export const maxDecompressedBytes = 64 * 1024 * 1024;
  * Telemetry records are small (a few KB), and zlib's fixed cost per call —
  * allocating and clearing a 32 KB window and 16 KB output chunks — outweighs
  * compressing them. A window just large enough for the data finds every match
- * the full one would: the output is byte for byte zlib's default (for gzip;
- * a zlib header names its window size), at about half the cost.
+ * the full one would, so the output is byte for byte zlib's default at about
+ * half the cost.
  */
 function sizedFor(length: number): ZlibOptions {
   // Deflate looks back at most 2^windowBits − 262 bytes; 9 is the least zlib takes.
   let windowBits = 9;
   while (windowBits < 15 && (1 << windowBits) - 262 < length) windowBits++;
   return { windowBits, chunkSize: Math.max(64, Math.min(length + 64, 1024 * 1024)) };
+}
+
+/**
+ * A zlib header names its window size; consumers that sniff for zlib look for
+ * the usual 32 KB one (0x78). Declaring a larger window than was used is
+ * valid (RFC 1950), so the header is written as the default one.
+ */
+function withDefaultZlibHeader(out: Buffer): Buffer {
+  out[0] = 0x78;
+  const flags = (out[1] as number) & 0xe0;
+  out[1] = flags | ((31 - ((0x78 * 256 + flags) % 31)) % 31);
+  return out;
 }
 
 /** The size a gzip stream's trailer gives for its (last) member: a first guess at the output. */
@@ -55,5 +67,5 @@ export function decompress(data: Buffer, compression: Compression): Buffer {
 export function compress(data: Buffer, compression: Compression): Buffer {
   if (compression === 'none') return data;
   const options = sizedFor(data.length);
-  return compression === 'gzip' ? gzipSync(data, options) : deflateSync(data, options);
+  return compression === 'gzip' ? gzipSync(data, options) : withDefaultZlibHeader(deflateSync(data, options));
 }

@@ -96,8 +96,8 @@ const sameValue = (x: string | string[] | undefined, y: string | string[]) =>
 
 /**
  * Undefined when the record is not UTF-8 or no line is a JSON object.
- * `whole`: the record already parsed as one document (a record of a single
- * line), so it is not parsed twice. `attributes`: the only ones worth reading.
+ * `whole`: the record already parsed as one document (one line, or one
+ * object spread over several), so it is not parsed twice. `attributes`: the only ones worth reading.
  */
 export function readJsonLines(
   buf: Buffer,
