@@ -94,8 +94,8 @@ export class IngestPipeline extends Construct {
     this.enrichFunction = new PortolanFunction(this, 'Enrich', {
       entry: 'functions/enrich/handler.ts',
       description: 'Portolan telemetry enrichment',
-      // 1024 MB: a 6 MB batch peaks at ~240-250 MB RSS (bench/enrich), so memory is not the limit; CPU
-      // is (decode/encode, 20k-105k records/s per full core), and Lambda's CPU share scales with memory.
+      // 1024 MB: a 6 MB batch peaks at ~165-250 MB RSS (bench/enrich), so memory is not the limit; CPU
+      // is (decode/encode, 35k-300k records/s per full core by format), and Lambda's CPU share scales with memory.
       memorySize: 1024,
       // A full batch enriches in well under a second of CPU; the rest is bounded PutRecords retries.
       timeout: Duration.minutes(2),
