@@ -14,7 +14,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { ownershipPrefix } from '#shared/ownership/ownership-context';
-import { stampObject, suffixBytes } from '#shared/telemetry/json-records';
+import { objectSuffix, stampObject } from '#shared/telemetry/json-records';
 
 const isSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
@@ -160,7 +160,7 @@ export function readJsonLines(
           copied = line.end;
           continue;
         }
-        const suffix = suffixBytes(own);
+        const suffix = objectSuffix(own);
         out += text.slice(copied, line.close) + (line.empty ? suffix.firstText : suffix.afterText);
         copied = line.close;
       }

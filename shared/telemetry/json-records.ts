@@ -76,7 +76,7 @@ export interface Insertion {
 }
 
 /** `"ownership.team":"x",…`: the keys to add to a JSON object. */
-export const suffixBytes = insertionCache((ownership) => JSON.stringify(ownership).slice(1, -1));
+export const objectSuffix = insertionCache((ownership) => JSON.stringify(ownership).slice(1, -1));
 
 /** `buf` (a JSON object whose closing brace is at `close`) with `ownership` inserted before that brace. */
 export function spliceObject(
@@ -85,7 +85,7 @@ export function spliceObject(
   empty: boolean,
   ownership: Record<string, string>,
 ): Buffer {
-  const suffix = suffixBytes(ownership);
+  const suffix = objectSuffix(ownership);
   const insert = empty ? suffix.first : suffix.after;
   const out = Buffer.allocUnsafe(buf.length + insert.length);
   buf.copy(out, 0, 0, close);
