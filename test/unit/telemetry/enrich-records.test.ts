@@ -66,6 +66,49 @@ describe('enrichRecords', () => {
     assert.deepEqual(outputs[0]?.otlp, { signal: 'traces', protobuf: true, compression: 'none' });
   });
 
+  it('resolves each distinct source once, however many lines repeat it, and prefetches it once', async () => {
+    const { source, prefetched } = catalog();
+    let lookups = 0;
+    const counted: OwnershipSource = {
+      relevantAttributes: async () => new Set(['service.name']),
+      prefetch: source.prefetch,
+      snapshot: () => {
+        const snapshot = source.snapshot();
+        return {
+          ...snapshot,
+          service: (id) => {
+            lookups++;
+            return snapshot.service(id);
+          },
+        };
+      },
+    };
+    const lines = (n: number, service: string) =>
+      Buffer.from(
+        Array.from({ length: n }, (_, i) =>
+          JSON.stringify({ 'service.name': service, msg: `line ${i}` }),
+        ).join('\n'),
+      );
+    const { outputs, counts } = await enrichRecords(
+      [record('1', lines(5, 'checkout')), record('2', lines(3, 'checkout')), record('3', lines(2, 'nobody'))],
+      { catalog: counted, format: 'auto' },
+    );
+    assert.equal(lookups, 2, 'one resolve for checkout, one for nobody');
+    assert.deepEqual(prefetched, [[{ 'service.name': 'checkout' }, { 'service.name': 'nobody' }]]);
+    assert.deepEqual([counts.sourcesOwned, counts.sourcesUnowned], [8, 2]);
+    const stamped = outputs.flatMap((o) =>
+      o.data
+        .toString()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
+    assert.equal(stamped.length, 10);
+    assert.deepEqual(
+      stamped.map((l) => [l.msg, l['ownership.team'] ?? l['ownership.status']]),
+      [0, 1, 2, 3, 4, 0, 1, 2, 0, 1].map((i, k) => [`line ${i}`, k < 8 ? 'payments' : 'unowned']),
+    );
+  });
+
   it('a catalog outage stamps unresolved instead of failing', async () => {
     const { outputs, counts } = await enrichRecords([record('1', otlpFixture('logs'))], {
       catalog: catalog(false).source,
