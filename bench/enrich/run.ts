@@ -11,7 +11,7 @@
  * 4. End to end on the local stack: `PutRecords` → enriched record on the
  *    output stream, records/s and p50/p99 latency.
  *
- *   npx tsx bench/enrich/run.ts [--rounds 5] [--e2e-records 5000] [--sections 1,2,3,4]
+ *   npx tsx bench/enrich/run.ts [--rounds 5] [--e2e-records 5000] [--sections 1,2,3,4] [--from-source]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'e2e-records': { type: 'string', default: '5000' },
     sections: { type: 'string', default: '1,2,3,4' },
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -73,13 +74,15 @@ const inputs = (event: KinesisStreamEvent) =>
 
 /**
  * The enrich core as Lambda runs it: bundled with the functions' own esbuild
- * options. (Run from TypeScript through tsx, every function created per record
- * would also pay for tsx's name-keeping wrapper, which the deployed bundle has not.)
+ * options. `--from-source` measures the TypeScript source through tsx instead,
+ * where every function created per record also pays for tsx's name-keeping
+ * wrapper, which the deployed bundle has not.
  */
-const { enrichRecords } = (await import(
-  pathToFileURL(await bundleLikeLambda('shared/telemetry/enrich-records.ts', join(dataDir, 'enrich.mjs')))
-    .href
-)) as { enrichRecords: typeof EnrichRecords };
+const enrichModule = values['from-source']
+  ? '#shared/telemetry/enrich-records'
+  : pathToFileURL(await bundleLikeLambda('shared/telemetry/enrich-records.ts', join(dataDir, 'enrich.mjs')))
+      .href;
+const { enrichRecords } = (await import(enrichModule)) as { enrichRecords: typeof EnrichRecords };
 
 /** Portolan's enrich path without the network: what the handler does between the event and `PutRecords`. */
 function portolan(cache: CatalogCache) {

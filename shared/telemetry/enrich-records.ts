@@ -115,6 +115,10 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
 
   const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
   const outputs: OutputRecord[] = [];
+  const passThrough = (record: InputRecord) => {
+    counts.recordsPassedThrough++;
+    outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data });
+  };
   for (let start = 0; start < records.length; start += chunkSize) {
     const decoded = records.slice(start, start + chunkSize).map((record) => ({
       record,
@@ -146,24 +150,20 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     }
 
     for (const [i, { record, decoding }] of decoded.entries()) {
-      const passThrough = () => {
-        counts.recordsPassedThrough++;
-        outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data });
-      };
       if (!('decoded' in decoding)) {
         if (decoding.passThrough === 'control-message') counts.controlMessages++;
-        passThrough();
+        passThrough(record);
         continue;
       }
       let encoded: Buffer[];
       try {
         encoded = decoding.decoded.encode((keyed[i] as string[]).map(resolve));
       } catch {
-        passThrough();
+        passThrough(record);
         continue;
       }
       if (encoded.some((data) => data.length + Buffer.byteLength(record.partitionKey) > maxBytes)) {
-        passThrough();
+        passThrough(record);
         continue;
       }
       counts.recordsEnriched++;

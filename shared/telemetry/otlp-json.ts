@@ -165,6 +165,8 @@ export function otlpFromScan(buf: Buffer, scanned: ScannedRequest) {
   return {
     signal,
     sources: keyValues.map(attributesOf),
-    encode: (ownership: Record<string, string>[]) => insertStamped(buf, scanned.resources, ownership),
+    encode(ownership: Record<string, string>[]) {
+      return insertStamped(buf, scanned.resources, ownership);
+    },
   };
 }

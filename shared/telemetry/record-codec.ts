@@ -91,7 +91,6 @@ function decodePlain(
   compression: Compression,
   attributes: ReadonlySet<string> | undefined,
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
-  const recompress = (bytes: Buffer) => [compress(bytes, compression)];
   const firstByte = firstNonSpace(plain);
   const protobufFormat = format.startsWith('otlp-proto-');
   // A protobuf request starts with field 1 (0x0a), which is also a newline and
@@ -101,12 +100,12 @@ function decodePlain(
     // Several one-line objects: JSON lines, without first failing to parse them as one document.
     if (isMultiLineJson(plain)) {
       if (format === 'auto' || format === 'json-lines')
-        return decodeJsonLines(plain, recompress, compression, attributes);
+        return decodeJsonLines(plain, compression, attributes);
     } else {
       // Scanned, not parsed: OTLP/JSON's resource attributes and a CloudWatch
       // envelope's few top-level fields are all that is read.
       const scanned = scanJsonRequest(plain, otlpListKeys, cloudWatchKeys);
-      const fromScan = scanned && decodeScanned(plain, scanned, format, compression, recompress);
+      const fromScan = scanned && decodeScanned(plain, scanned, format, compression);
       if (fromScan) return fromScan;
       const text = plain.toString('utf8');
       let parsed: unknown;
@@ -116,14 +115,13 @@ function decodePlain(
         parsed = undefined;
       }
       if (parsed !== undefined) {
-        const json = decodeJson(parsed, format, compression, recompress);
+        const json = decodeJson(parsed, format, compression);
         if (json) return json;
       }
       if (format === 'auto' || format === 'json-lines') {
         jsonLines = () =>
           decodeJsonLines(
             plain,
-            recompress,
             compression,
             attributes,
             parsed === undefined ? undefined : { value: parsed },
@@ -143,7 +141,9 @@ function decodePlain(
         ...(signal ? { signal } : {}),
         compression,
         sources: request.sources,
-        encode: (ownership) => recompress(request.encode(ownership)),
+        encode(ownership) {
+          return compressed(request.encode(ownership), compression);
+        },
       };
     }
   }
@@ -161,7 +161,6 @@ function decodeScanned(
   scanned: ScannedRequest,
   format: InputFormat,
   compression: Compression,
-  recompress: (bytes: Buffer) => Buffer[],
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
   if (scanned.listKey) {
     const otlp = format === 'auto' || format === 'otlp-json' ? otlpFromScan(plain, scanned) : undefined;
@@ -171,7 +170,9 @@ function decodeScanned(
         signal: otlp.signal,
         compression,
         sources: otlp.sources,
-        encode: (ownership) => recompress(otlp.encode(ownership)),
+        encode(ownership) {
+          return compressed(otlp.encode(ownership), compression);
+        },
       }
     );
   }
@@ -195,7 +196,9 @@ function decodeScanned(
     kind: 'cloudwatch-logs',
     compression,
     sources,
-    encode: (ownership) => recompress(spliceObject(plain, scanned.close, false, ownership[0] ?? {})),
+    encode(ownership) {
+      return compressed(spliceObject(plain, scanned.close, false, ownership[0] ?? {}), compression);
+    },
   };
 }
 
@@ -203,7 +206,6 @@ function decodeJson(
   parsed: unknown,
   format: InputFormat,
   compression: Compression,
-  recompress: (bytes: Buffer) => Buffer[],
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
   const signal = otlpJsonSignal(parsed);
   if (signal && (format === 'auto' || format === 'otlp-json')) {
@@ -214,7 +216,9 @@ function decodeJson(
       signal,
       compression,
       sources: resources.map((r) => attributesOf(r.resource?.attributes)),
-      encode: (ownership) => recompress(Buffer.from(stringifyStamped(request, signal, ownership))),
+      encode(ownership) {
+        return compressed(Buffer.from(stringifyStamped(request, signal, ownership)), compression);
+      },
     };
   }
   if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
@@ -226,11 +230,20 @@ function decodeJson(
       kind: 'cloudwatch-logs',
       compression,
       sources: [cloudWatchAttributes(parsed)],
-      encode: (ownership) =>
-        recompress(Buffer.from(JSON.stringify(stampObject(envelope, ownership[0] ?? {})))),
+      encode(ownership) {
+        return compressed(
+          Buffer.from(JSON.stringify(stampObject(envelope, ownership[0] ?? {}))),
+          compression,
+        );
+      },
     };
   }
   return undefined;
+}
+
+/** Re-encoded bytes, compressed as the input was: one record out. */
+function compressed(bytes: Buffer, compression: Compression): Buffer[] {
+  return [compress(bytes, compression)];
 }
 
 /** The first byte that is not JSON whitespace. */
@@ -244,7 +257,6 @@ function firstNonSpace(buf: Buffer): number | undefined {
 
 function decodeJsonLines(
   plain: Buffer,
-  recompress: (bytes: Buffer) => Buffer[],
   compression: Compression,
   attributes: ReadonlySet<string> | undefined,
   whole?: { value: unknown },
@@ -259,7 +271,9 @@ function decodeJsonLines(
     kind: 'json-lines',
     compression,
     sources: lines.sources,
-    encode: (ownership) => recompress(lines.encode(ownership)),
+    encode(ownership) {
+      return compressed(lines.encode(ownership), compression);
+    },
   };
 }
 
