@@ -54,7 +54,11 @@ const first = (value: string | string[] | undefined) => (Array.isArray(value) ? 
 export class CatalogCache {
   readonly stats: CatalogCacheStats = { catalogReads: 0, hits: 0, misses: 0, failures: 0 };
   private readonly entries = new Map<string, Entry>();
-  /** Keys the last load could not read and had no stale copy of. */
+  /**
+   * Keys a load could not read and had no copy of, until a load reads them.
+   * Never cleared wholesale: invocations sharing a container's cache (the
+   * local poller runs shards side by side) must not unmark each other's.
+   */
   private readonly unavailable = new Set<string>();
   private matcher: { value: SelectorMatcher; loadedAt: number } | undefined;
   private matcherUnavailable = false;
@@ -79,7 +83,6 @@ export class CatalogCache {
 
   /** Loads what resolving these sources needs and is not fresh in the cache. */
   async prefetch(sources: SourceAttributes[]): Promise<void> {
-    this.unavailable.clear();
     await this.loadSelectors();
     const services = new Set<string>();
     for (const source of sources) {
@@ -191,8 +194,9 @@ export class CatalogCache {
         const retry = new Set(unprocessed.map((k) => key(k.pk, k.sk)));
         for (const k of pending) {
           const id = key(k.pk, k.sk);
-          if (!retry.has(id))
-            this.entries.set(id, { doc: found.get(id) as Record<string, unknown> | undefined, loadedAt });
+          if (retry.has(id)) continue;
+          this.entries.set(id, { doc: found.get(id) as Record<string, unknown> | undefined, loadedAt });
+          this.unavailable.delete(id);
         }
         pending = unprocessed;
       }

@@ -73,15 +73,7 @@ describe('catalog cache', () => {
   });
 
   it('an unreachable catalog is unavailable, and its selectors are not retried within the pause', async () => {
-    // A real connection refused: nothing listens on port 9.
-    const client = createDocumentClient(
-      new DynamoDBClient({
-        endpoint: 'http://127.0.0.1:9',
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-        maxAttempts: 1,
-      }),
-    );
+    const client = unreachable();
     let now = 0;
     const cache = new CatalogCache({
       client,
@@ -103,4 +95,25 @@ describe('catalog cache', () => {
     await cache.relevantAttributes();
     assert.equal(cache.stats.failures, 3, 'retried after the pause');
   });
+
+  it("one invocation's prefetch does not unmark what another found unavailable (a shared cache)", async () => {
+    const cache = new CatalogCache({ client: unreachable(), table: 'nowhere', ttlMs: 60_000 });
+    await cache.prefetch(sources(1));
+    const first = cache.snapshot();
+    await cache.prefetch([{ 'service.name': 'svc-other' }]);
+    assert.equal(first.service('svc-0'), 'unavailable', 'not taken for "not in the catalog" (unowned)');
+    assert.equal(cache.snapshot().service('svc-other'), 'unavailable');
+  });
 });
+
+/** A real connection refused: nothing listens on port 9. */
+function unreachable(): DynamoDBDocumentClient {
+  return createDocumentClient(
+    new DynamoDBClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    }),
+  );
+}
