@@ -56,6 +56,7 @@ function gzipSizeHint(data: Buffer): number {
 
 export function decompress(data: Buffer, compression: Compression): Buffer {
   if (compression === 'none') return data;
+  // zlib has no size trailer: guess a typical ratio for text; more chunks are taken if it is short.
   const hint = compression === 'gzip' ? gzipSizeHint(data) : data.length * 4;
   const options = {
     chunkSize: Math.max(64, Math.min(hint || 16 * 1024, 1024 * 1024)),

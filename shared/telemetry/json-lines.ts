@@ -33,8 +33,8 @@ export function isMultiLineJson(buf: Buffer): boolean {
 
 /** A line holding a JSON object: where it is in the record's text, and what stamping it needs to know. */
 interface ObjectLine {
+  /** Index of the object's opening brace. */
   start: number;
-  end: number;
   /** Index of the object's closing brace. */
   close: number;
   /** No keys at all: no comma before the added ones. */
@@ -111,16 +111,10 @@ export function readJsonLines(
   const add = (start: number, end: number, object: Record<string, unknown>) => {
     let close = end - 1;
     while (text.charCodeAt(close) !== 0x7d) close--; // a parsed object ends with `}` and whitespace
-    const line = readLine(object, attributes);
-    lines.push({
-      start,
-      end: close + 1,
-      close,
-      empty: line.empty,
-      producerOwnership: line.producerOwnership,
-    });
+    const { attributes: read, empty, producerOwnership } = readLine(object, attributes);
+    lines.push({ start, close, empty, producerOwnership });
     const previous = sources.at(-1);
-    sources.push(sameAttributes(previous, line.attributes) ? previous : line.attributes);
+    sources.push(sameAttributes(previous, read) ? previous : read);
   };
   if (whole) {
     // One document, perhaps spread over several lines.
@@ -155,9 +149,9 @@ export function readJsonLines(
         const line = lines[i] as ObjectLine;
         const own = ownership[i] ?? {};
         if (line.producerOwnership) {
-          const object = JSON.parse(text.slice(line.start, line.end)) as Record<string, unknown>;
+          const object = JSON.parse(text.slice(line.start, line.close + 1)) as Record<string, unknown>;
           out += text.slice(copied, line.start) + JSON.stringify(stampObject(object, own));
-          copied = line.end;
+          copied = line.close + 1;
           continue;
         }
         const suffix = objectSuffix(own);
