@@ -54,15 +54,74 @@ function gzipSizeHint(data: Buffer): number {
   return data.length >= 18 ? data.readUInt32LE(data.length - 4) : 0;
 }
 
-export function decompress(data: Buffer, compression: Compression): Buffer {
+export function decompress(
+  data: Buffer,
+  compression: Compression,
+  maxOutputLength = maxDecompressedBytes,
+): Buffer {
   if (compression === 'none') return data;
   // zlib has no size trailer: guess a typical ratio for text; more chunks are taken if it is short.
   const hint = compression === 'gzip' ? gzipSizeHint(data) : data.length * 4;
   const options = {
     chunkSize: Math.max(64, Math.min(hint || 16 * 1024, 1024 * 1024)),
-    maxOutputLength: maxDecompressedBytes,
+    maxOutputLength,
   };
   return compression === 'gzip' ? gunzipSync(data, options) : inflateSync(data, options);
+}
+
+/**
+ * What one invocation may decompress, in all: a batch of records that each
+ * stay under the per-record cap can still inflate to many times the
+ * function's memory. Records past the budget are passed through undecoded.
+ */
+export class DecompressionBudget {
+  constructor(public remaining: number) {}
+
+  /** A budget sized to a function of `memoryMiB`: an eighth of it (decoded structures take a multiple). */
+  static forMemory(memoryMiB: number): DecompressionBudget {
+    return new DecompressionBudget(Math.floor((memoryMiB * 1024 * 1024) / 8));
+  }
+}
+
+export type Decompressed =
+  | { plain: Buffer }
+  | { refused: 'undecodable' | 'decompression-cap' | 'decompression-budget'; reason: string };
+
+/**
+ * Decompresses within the per-record cap and what is left of `budget`,
+ * charging the budget for the bytes produced (or, past a limit, for the
+ * limit: that much was inflated before zlib stopped).
+ */
+export function decompressWithin(
+  data: Buffer,
+  compression: Compression,
+  budget?: DecompressionBudget,
+): Decompressed {
+  if (compression === 'none') return { plain: data };
+  const remaining = budget ? Math.max(0, budget.remaining) : Number.POSITIVE_INFINITY;
+  const limit = Math.min(maxDecompressedBytes, remaining);
+  const byBudget = limit < maxDecompressedBytes;
+  if (limit === 0)
+    return { refused: 'decompression-budget', reason: "the invocation's decompression budget is spent" };
+  try {
+    const plain = decompress(data, compression, limit);
+    if (budget) budget.remaining -= plain.length;
+    return { plain };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      if (budget) budget.remaining -= limit;
+      return byBudget
+        ? {
+            refused: 'decompression-budget',
+            reason: `inflates past the invocation's remaining ${limit} bytes`,
+          }
+        : { refused: 'decompression-cap', reason: `inflates past ${maxDecompressedBytes} bytes` };
+    }
+    return {
+      refused: 'undecodable',
+      reason: `${compression} data does not decompress: ${(error as Error).message}`,
+    };
+  }
 }
 
 export function compress(data: Buffer, compression: Compression): Buffer {

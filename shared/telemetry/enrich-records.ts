@@ -9,9 +9,14 @@ import type { OwnershipResult, SourceAttributes } from '#shared/ownership/owners
 import type { CatalogSnapshot } from '#shared/ownership/resolve-ownership';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
 import { identifyingAttributes } from '#shared/ownership/unowned-sources';
-import type { Compression } from '#shared/telemetry/compression';
+import type { Compression, DecompressionBudget } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
-import { decodeRecord, type InputFormat } from '#shared/telemetry/record-codec';
+import {
+  type Decoding,
+  decodeRecord,
+  type InputFormat,
+  type PassThroughReason,
+} from '#shared/telemetry/record-codec';
 
 export interface InputRecord {
   /** The Kinesis sequence number: what a partial batch response names. */
@@ -26,12 +31,18 @@ export interface OutputRecord {
   data: Buffer;
   /** Set on enriched OTLP records, for the optional OTLP/HTTP forwarder. */
   otlp?: { signal: Signal; protobuf: boolean; compression: Compression };
+  /** Set on a record that comes out as it came in, not stamped: why. */
+  passThrough?: PassThroughReason;
 }
 
 export interface EnrichmentCounts {
   recordsIn: number;
   recordsEnriched: number;
   recordsPassedThrough: number;
+  /** Records passed through, by reason (control messages and empty records included). */
+  passedThrough: Partial<Record<PassThroughReason, number>>;
+  /** The first pass-through of each reason, for the log: which record, and what was wrong. */
+  firstPassThrough: Partial<Record<PassThroughReason, { id: string; reason: string }>>;
   controlMessages: number;
   sourcesOwned: number;
   sourcesUnowned: number;
@@ -50,8 +61,20 @@ export interface EnrichOptions {
   format: InputFormat;
   /** Called for each source nobody owns (the unowned tracker). */
   onUnowned?: (source: SourceAttributes) => void;
-  /** Largest record Kinesis accepts; an enriched record above it is passed through as it came. */
+  /**
+   * Largest record the output stream accepts (its configured maximum record
+   * size, 1-10 MiB); an enriched record above it is passed through as it came.
+   * @default 1 MiB
+   */
   maxRecordBytes?: number;
+  /** Decompressed bytes this invocation may spend; past it, compressed records pass through undecoded. */
+  budget?: DecompressionBudget;
+  /**
+   * Also pass through (rather than stamp) a record part of which would be
+   * copied unread: for deployments that divert pass-through records, so that
+   * the output carries only what Portolan vouches for.
+   */
+  strict?: boolean;
 }
 
 /**
@@ -81,14 +104,38 @@ function keptOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefi
  * Records are enriched in chunks: decoded, resolved and re-encoded before the
  * next chunk is decoded, so decoded records die young instead of a whole
  * batch of them being held (and promoted by the garbage collector) at once.
+ * A chunk also closes once its records have inflated to `chunkBytes`, so
+ * what is held at once stays a fraction of the decompression budget.
  */
 const chunkSize = 500;
+const chunkBytes = 16 * 1024 * 1024;
+
+/**
+ * Decodes one record in isolation: whatever a decoder does with a producer's
+ * bytes (a bug, a stack overflow on some nesting not foreseen), it costs this
+ * record its stamp and nothing else.
+ */
+function decodeIsolated(record: InputRecord, options: EnrichOptions, kept: ReadonlySet<string> | undefined) {
+  try {
+    return decodeRecord(record.data, options.format, record.partitionKey, {
+      ...(kept ? { attributes: kept } : {}),
+      ...(options.budget ? { budget: options.budget } : {}),
+    });
+  } catch (error) {
+    return { passThrough: 'decoder-failure', reason: describe(error) } satisfies Decoding;
+  }
+}
+
+const describe = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : 'non-error thrown';
 
 export async function enrichRecords(records: InputRecord[], options: EnrichOptions) {
   const counts: EnrichmentCounts = {
     recordsIn: records.length,
     recordsEnriched: 0,
     recordsPassedThrough: 0,
+    passedThrough: {},
+    firstPassThrough: {},
     controlMessages: 0,
     sourcesOwned: 0,
     sourcesUnowned: 0,
@@ -115,15 +162,24 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
 
   const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
   const outputs: OutputRecord[] = [];
-  const passThrough = (record: InputRecord) => {
+  const passThrough = (record: InputRecord, why: PassThroughReason, reason: string) => {
     counts.recordsPassedThrough++;
-    outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data });
+    counts.passedThrough[why] = (counts.passedThrough[why] ?? 0) + 1;
+    counts.firstPassThrough[why] ??= { id: record.id, reason };
+    if (why === 'control-message') counts.controlMessages++;
+    outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data, passThrough: why });
   };
-  for (let start = 0; start < records.length; start += chunkSize) {
-    const decoded = records.slice(start, start + chunkSize).map((record) => ({
-      record,
-      decoding: decodeRecord(record.data, options.format, record.partitionKey, kept),
-    }));
+  for (let start = 0; start < records.length; ) {
+    const decoded: { record: InputRecord; decoding: Decoding }[] = [];
+    const budgetAtStart = options.budget?.remaining ?? 0;
+    while (
+      start < records.length &&
+      decoded.length < chunkSize &&
+      budgetAtStart - (options.budget?.remaining ?? 0) < chunkBytes
+    ) {
+      const record = records[start++] as InputRecord;
+      decoded.push({ record, decoding: decodeIsolated(record, options, kept) });
+    }
     const fresh: SourceAttributes[] = [];
     // Decoders hand out one object for a source that repeats: keyed once.
     let last: { attributes?: SourceAttributes; key: string } = { key: '' };
@@ -150,20 +206,25 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     }
 
     for (const [i, { record, decoding }] of decoded.entries()) {
+      // Released as it is used: a chunk's decoded records are not all held to its end.
+      (decoded[i] as { decoding?: Decoding }).decoding = undefined;
       if (!('decoded' in decoding)) {
-        if (decoding.passThrough === 'control-message') counts.controlMessages++;
-        passThrough(record);
+        passThrough(record, decoding.passThrough, decoding.reason);
+        continue;
+      }
+      if (options.strict && decoding.decoded.unvouched) {
+        passThrough(record, 'unvouched-part', decoding.decoded.unvouched);
         continue;
       }
       let encoded: Buffer[];
       try {
         encoded = decoding.decoded.encode((keyed[i] as string[]).map(resolve));
-      } catch {
-        passThrough(record);
+      } catch (error) {
+        passThrough(record, 'encoder-failure', describe(error));
         continue;
       }
       if (encoded.some((data) => data.length + Buffer.byteLength(record.partitionKey) > maxBytes)) {
-        passThrough(record);
+        passThrough(record, 'oversize', `enriched past the ${maxBytes}-byte record limit`);
         continue;
       }
       counts.recordsEnriched++;

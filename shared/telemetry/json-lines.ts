@@ -45,6 +45,8 @@ interface ObjectLine {
 
 export interface JsonLines {
   sources: SourceAttributes[];
+  /** Lines with content that is not a JSON object: copied as they came. */
+  otherLines: number;
   encode(ownership: Record<string, string>[]): Buffer;
 }
 
@@ -108,6 +110,7 @@ export function readJsonLines(
   const text = buf.toString('utf8');
   const lines: ObjectLine[] = [];
   const sources: SourceAttributes[] = [];
+  let otherLines = 0;
   const add = (start: number, end: number, object: Record<string, unknown>) => {
     let close = end - 1;
     while (text.charCodeAt(close) !== 0x7d) close--; // a parsed object ends with `}` and whitespace
@@ -134,7 +137,8 @@ export function readJsonLines(
           object = undefined;
         }
         if (object) add(first, end, object);
-      }
+        else otherLines++;
+      } else if (first < end) otherLines++;
       start = end + 1;
     }
   }
@@ -142,6 +146,7 @@ export function readJsonLines(
 
   return {
     sources,
+    otherLines,
     encode(ownership) {
       let out = '';
       let copied = 0;

@@ -23,20 +23,26 @@ export function isCloudWatchLogsEnvelope(value: unknown): value is CloudWatchLog
   );
 }
 
-/** The attributes CloudWatch Logs tells us, named as the OpenTelemetry AWS semantic conventions name them. */
-export function cloudWatchAttributes(
-  envelope: Pick<CloudWatchLogsEnvelope, 'logGroup' | 'logStream' | 'owner'>,
-): SourceAttributes {
-  return {
-    'aws.log.group.names': [envelope.logGroup],
-    'aws.log.stream.names': [envelope.logStream],
-    'cloud.account.id': envelope.owner,
-    'cloud.provider': 'aws',
-    // Lambda's log groups name the function: /aws/lambda/<function name>.
-    ...(envelope.logGroup.startsWith('/aws/lambda/')
-      ? { 'faas.name': envelope.logGroup.slice('/aws/lambda/'.length) }
-      : {}),
-  };
+/**
+ * The attributes CloudWatch Logs tells us, named as the OpenTelemetry AWS
+ * semantic conventions name them. Only string fields are read: anything else
+ * the producer wrote there is absent, not an error.
+ */
+export function cloudWatchAttributes(envelope: {
+  logGroup?: unknown;
+  logStream?: unknown;
+  owner?: unknown;
+}): SourceAttributes {
+  const attributes: SourceAttributes = {};
+  const { logGroup, logStream, owner } = envelope;
+  if (typeof logGroup === 'string') attributes['aws.log.group.names'] = [logGroup];
+  if (typeof logStream === 'string') attributes['aws.log.stream.names'] = [logStream];
+  if (typeof owner === 'string') attributes['cloud.account.id'] = owner;
+  attributes['cloud.provider'] = 'aws';
+  // Lambda's log groups name the function: /aws/lambda/<function name>.
+  if (typeof logGroup === 'string' && logGroup.startsWith('/aws/lambda/'))
+    attributes['faas.name'] = logGroup.slice('/aws/lambda/'.length);
+  return attributes;
 }
 
 /** The object with its `ownership.*` keys replaced by `ownership`. */

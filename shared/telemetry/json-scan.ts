@@ -29,16 +29,25 @@ class Scanner {
     this.pos++;
   }
 
-  /** Reads a string, returning its raw contents (escapes left as written). */
+  /**
+   * Reads a string as a JSON parser sees it: a key written `"resourc\u0065"`
+   * is `resource` to every consumer, so it must be to the scan too.
+   */
   string(): string {
     this.expect(quote);
     const start = this.pos;
+    let escaped = false;
     for (;;) {
       const c = this.buf[this.pos++];
-      if (c === quote) return this.buf.toString('utf8', start, this.pos - 1);
-      if (c === backslash) this.pos++;
-      else if (c === undefined) throw new SyntaxError('unterminated string');
+      if (c === quote) break;
+      if (c === backslash) {
+        escaped = true;
+        this.pos++;
+      } else if (c === undefined) throw new SyntaxError('unterminated string');
     }
+    return escaped
+      ? (JSON.parse(this.buf.toString('utf8', start - 1, this.pos)) as string)
+      : this.buf.toString('utf8', start, this.pos - 1);
   }
 
   /** Skips a string without decoding it. */
@@ -138,8 +147,15 @@ export interface ScannedRequest {
   complete: boolean;
   /** The values of the captured top-level keys, parsed. */
   captured: Record<string, unknown>;
-  /** Every top-level key, raw. */
+  /** Every top-level key, as a JSON parser reads it. */
   keys: string[];
+  /**
+   * A key that decides where ownership goes (a list key, `resource`,
+   * `attributes`, a captured key) appears twice in one object. Consumers'
+   * parsers disagree on which one counts (most keep the last, some the
+   * first), so such a request is not spliced but parsed and re-serialized.
+   */
+  duplicateKeys: boolean;
   /** Index of the object's closing brace. */
   close: number;
 }
@@ -156,12 +172,28 @@ export function scanJsonRequest(
   capture: readonly string[] = [],
 ): ScannedRequest | undefined {
   const scanner = new Scanner(buf);
-  const result: ScannedRequest = { resources: [], complete: true, captured: {}, keys: [], close: -1 };
+  const result: ScannedRequest = {
+    resources: [],
+    complete: true,
+    captured: {},
+    keys: [],
+    close: -1,
+    duplicateKeys: false,
+  };
+  /** Notes `key` in `seen`, flagging a repeat. */
+  const once = (seen: Set<string>, key: string) => {
+    if (seen.has(key)) result.duplicateKeys = true;
+    seen.add(key);
+  };
+  const structural = new Set<string>();
   let count = 0;
   const resources: (ScannedResource | undefined)[] = [];
   try {
     scanner.object((key) => {
       result.keys.push(key);
+      // Two list keys, even different ones, are one too many: only one is stamped.
+      if (listKeys.includes(key)) once(structural, '\u0000list');
+      else if (capture.includes(key) || key.startsWith('ownership.')) once(structural, key);
       if (capture.includes(key)) {
         scanner.space();
         const start = scanner.pos;
@@ -176,12 +208,16 @@ export function scanJsonRequest(
         count = i + 1;
         scanner.space();
         if (buf[scanner.pos] !== openBrace) return scanner.value();
+        const envelopeKeys = new Set<string>();
         scanner.object((envelopeKey) => {
           if (envelopeKey !== 'resource') return scanner.value();
+          once(envelopeKeys, envelopeKey);
           scanner.space();
           if (buf[scanner.pos] !== openBrace) return scanner.value();
+          const resourceKeys = new Set<string>();
           scanner.object((resourceKey) => {
             if (resourceKey !== 'attributes') return scanner.value();
+            once(resourceKeys, resourceKey);
             scanner.space();
             if (buf[scanner.pos] !== openBracket) return scanner.value();
             const open = scanner.pos;

@@ -17,12 +17,8 @@ interface AnyValue {
   doubleValue?: number;
   arrayValue?: { values?: AnyValue[] };
 }
-interface KeyValue {
-  key: string;
-  value?: AnyValue;
-}
 interface ResourceEnvelope {
-  resource?: { attributes?: KeyValue[]; droppedAttributesCount?: number };
+  resource?: { attributes?: unknown; droppedAttributesCount?: number };
 }
 
 const resourceListKeys: Record<Signal, string> = {
@@ -31,42 +27,69 @@ const resourceListKeys: Record<Signal, string> = {
   metrics: 'resourceMetrics',
 };
 
-/** The signal of a parsed OTLP/JSON request, or undefined when it is not one. */
-export function otlpJsonSignal(request: unknown): Signal | undefined {
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) return undefined;
+/**
+ * The signal of a parsed OTLP/JSON request, or undefined when it is not one.
+ * `ambiguous` when it holds more than one signal's list: only one would be
+ * stamped, and a consumer may read the other.
+ */
+export function otlpJsonSignal(request: unknown): Signal | 'ambiguous' | undefined {
+  if (!isObject(request)) return undefined;
+  let found: Signal | undefined;
   for (const [signal, listKey] of Object.entries(resourceListKeys) as [Signal, string][]) {
-    if (Array.isArray((request as Record<string, unknown>)[listKey])) return signal;
+    if (!Object.hasOwn(request, listKey)) continue;
+    if (found) return 'ambiguous';
+    if (Array.isArray(request[listKey])) found = signal;
+    else return undefined;
   }
+  return found;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A scalar AnyValue as text; undefined for anything else, however malformed. */
+function scalar(value: unknown): string | undefined {
+  if (!isObject(value)) return undefined;
+  const { stringValue, intValue, boolValue, doubleValue } = value as AnyValue;
+  if (typeof stringValue === 'string') return stringValue;
+  if (isPrimitive(intValue)) return String(intValue);
+  if (isPrimitive(boolValue)) return String(boolValue);
+  if (isPrimitive(doubleValue)) return String(doubleValue);
   return undefined;
 }
 
-function scalar(value: AnyValue | undefined): string | undefined {
-  if (!value) return undefined;
-  if (typeof value.stringValue === 'string') return value.stringValue;
-  if (value.intValue !== undefined) return String(value.intValue);
-  if (value.boolValue !== undefined) return String(value.boolValue);
-  if (value.doubleValue !== undefined) return String(value.doubleValue);
-  return undefined;
-}
+const isPrimitive = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-export function attributesOf(keyValues: KeyValue[] | undefined): SourceAttributes {
+/**
+ * A resource's attributes as resolution reads them. Producer input: anything
+ * that is not a list of `{key, value}` objects is skipped, not trusted.
+ */
+export function attributesOf(keyValues: unknown): SourceAttributes {
   const attributes: SourceAttributes = {};
-  for (const { key, value } of keyValues ?? []) {
+  if (!Array.isArray(keyValues)) return attributes;
+  for (const keyValue of keyValues) {
+    if (!isObject(keyValue) || typeof keyValue.key !== 'string') continue;
+    const value = keyValue.value;
     const single = scalar(value);
-    if (single !== undefined) attributes[key] = single;
-    else if (value?.arrayValue) {
-      attributes[key] = (value.arrayValue.values ?? [])
-        .map(scalar)
-        .filter((v): v is string => v !== undefined);
+    if (single !== undefined) attributes[keyValue.key] = single;
+    else if (isObject(value) && isObject(value.arrayValue)) {
+      const values = value.arrayValue.values;
+      attributes[keyValue.key] = Array.isArray(values)
+        ? values.map(scalar).filter((v): v is string => v !== undefined)
+        : [];
     }
   }
   return attributes;
 }
 
 export function resourcesOf(request: Record<string, unknown>, signal: Signal): ResourceEnvelope[] {
-  return (request[resourceListKeys[signal]] as ResourceEnvelope[]).map((r) =>
-    typeof r === 'object' && r !== null ? r : {},
-  );
+  return (request[resourceListKeys[signal]] as unknown[]).map((r) => (isObject(r) ? r : {}));
+}
+
+/** A resource's attributes as `resourcesOf` hands them over, whatever the producer put there. */
+export function resourceAttributesOf(envelope: ResourceEnvelope): unknown {
+  const resource = (envelope as Record<string, unknown>).resource;
+  return isObject(resource) ? resource.attributes : undefined;
 }
 
 const stampedCache = new WeakMap<Record<string, string>, string>();
@@ -107,11 +130,12 @@ export function stringifyStamped(
 ): string {
   const listKey = resourceListKeys[signal];
   const envelopes = (request[listKey] as unknown[]).map((envelope, i) => {
-    if (typeof envelope !== 'object' || envelope === null) return JSON.stringify(envelope);
-    const resource = ((envelope as ResourceEnvelope).resource ?? {}) as Record<string, unknown>;
-    const kept = ((resource.attributes as KeyValue[] | undefined) ?? [])
-      .filter((kv) => !kv.key?.startsWith(ownershipPrefix))
-      .map((kv) => JSON.stringify(kv));
+    if (!isObject(envelope)) return JSON.stringify(envelope);
+    const resource = isObject(envelope.resource) ? envelope.resource : {};
+    const attributes = Array.isArray(resource.attributes) ? (resource.attributes as unknown[]) : [];
+    const kept = attributes
+      .filter((kv) => !(isObject(kv) && typeof kv.key === 'string' && kv.key.startsWith(ownershipPrefix)))
+      .map((kv) => JSON.stringify(kv) ?? 'null');
     const stamped = stampedJson(ownership[i] ?? {});
     if (stamped) kept.push(stamped);
     const resourceJson = stringifyWith(resource, 'attributes', `[${kept.join(',')}]`);
@@ -155,10 +179,11 @@ export const otlpListKeys = Object.values(resourceListKeys);
  */
 export function otlpFromScan(buf: Buffer, scanned: ScannedRequest) {
   if (!scanned.listKey || !scanned.complete) return undefined;
-  const keyValues = scanned.resources.map((r) =>
-    Array.isArray(r.attributes) ? (r.attributes as KeyValue[]) : [],
-  );
-  if (keyValues.some((kvs) => kvs.some((kv) => kv?.key?.startsWith?.(ownershipPrefix)))) return undefined;
+  if (scanned.duplicateKeys) return undefined;
+  const keyValues = scanned.resources.map((r) => (Array.isArray(r.attributes) ? r.attributes : []));
+  const producerOwnership = (kv: unknown) =>
+    isObject(kv) && typeof kv.key === 'string' && kv.key.startsWith(ownershipPrefix);
+  if (keyValues.some((kvs) => kvs.some(producerOwnership))) return undefined;
   const signal = (Object.keys(resourceListKeys) as Signal[]).find(
     (s) => resourceListKeys[s] === scanned.listKey,
   ) as Signal;

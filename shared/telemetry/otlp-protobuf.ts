@@ -64,11 +64,38 @@ class Wire {
       case 5:
         this.pos += 4;
         break;
+      case 3:
+        this.skipGroup(field);
+        break;
       default:
-        throw new Malformed(`unsupported wire type ${wireType}`);
+        throw new Malformed(`unexpected wire type ${wireType}`);
     }
     if (this.pos > this.end) throw new Malformed('field beyond the message');
     return { field, wireType, start, valueStart, valueEnd: this.pos };
+  }
+
+  /**
+   * Skips a group (wire types 3 and 4, proto2's deprecated encoding), nested
+   * ones included, up to the end tag matching `field`. Iterative: a producer's
+   * nesting depth costs no stack.
+   */
+  private skipGroup(field: number) {
+    const open = [field];
+    while (open.length > 0) {
+      const tag = this.varint();
+      const wireType = tag & 7;
+      const number = tag >>> 3;
+      if (number === 0) throw new Malformed('field number 0');
+      if (wireType === 3) open.push(number);
+      else if (wireType === 4) {
+        if (open.pop() !== number) throw new Malformed('mismatched end group');
+      } else if (wireType === 0) this.varint();
+      else if (wireType === 1) this.pos += 8;
+      else if (wireType === 5) this.pos += 4;
+      else if (wireType === 2) this.pos += this.varint();
+      else throw new Malformed(`unexpected wire type ${wireType}`);
+      if (this.pos > this.end) throw new Malformed('group beyond the message');
+    }
   }
 
   get done() {
@@ -92,8 +119,24 @@ const lengthDelimited = (field: number, body: Buffer) =>
 
 const stringValue = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end);
 
-/** AnyValue → string (string, bool, int, double) or string list (array of those). */
-function anyValue(buf: Buffer, start: number, end: number): string | string[] | undefined {
+/**
+ * The end of a field that must be length-delimited. Decoders differ on a
+ * field written with another wire type (protobufjs reads it as length-
+ * delimited anyway, others keep it as unknown), so a field that decides
+ * where ownership is read or written is refused in any other form.
+ */
+function lengthDelimitedEnd(f: { field: number; wireType: number; valueEnd: number }): number {
+  if (f.wireType !== 2) throw new Malformed(`field ${f.field} is not length-delimited`);
+  return f.valueEnd;
+}
+
+/**
+ * AnyValue → string (string, bool, int, double) or string list (array of
+ * those). `nested`: an array's element, whose own arrays are not read (they
+ * would be dropped anyway, and a producer could nest them deep enough to
+ * exhaust the stack).
+ */
+function anyValue(buf: Buffer, start: number, end: number, nested = false): string | string[] | undefined {
   const wire = new Wire(buf, start, end);
   let result: string | string[] | undefined;
   while (!wire.done) {
@@ -104,13 +147,13 @@ function anyValue(buf: Buffer, start: number, end: number): string | string[] | 
     else if (f.field === 3 && f.wireType === 0)
       result = String(new Wire(buf, f.valueStart, f.valueEnd).varint());
     else if (f.field === 4 && f.wireType === 1) result = String(buf.readDoubleLE(f.valueStart));
-    else if (f.field === 5 && f.wireType === 2) {
+    else if (f.field === 5 && f.wireType === 2 && !nested) {
       const values: string[] = [];
       const array = new Wire(buf, f.valueStart, f.valueEnd);
       while (!array.done) {
         const element = array.field();
         if (element.field !== 1 || element.wireType !== 2) continue;
-        const value = anyValue(buf, element.valueStart, element.valueEnd);
+        const value = anyValue(buf, element.valueStart, element.valueEnd, true);
         if (typeof value === 'string') values.push(value);
       }
       result = values;
@@ -131,8 +174,8 @@ function keyValue(buf: Buffer, start: number, end: number, raw: Buffer): KeyValu
   let value: string | string[] | undefined;
   while (!wire.done) {
     const f = wire.field();
-    if (f.field === 1 && f.wireType === 2) key = stringValue(buf, f.valueStart, f.valueEnd);
-    else if (f.field === 2 && f.wireType === 2) value = anyValue(buf, f.valueStart, f.valueEnd);
+    if (f.field === 1) key = stringValue(buf, f.valueStart, lengthDelimitedEnd(f));
+    else if (f.field === 2) value = anyValue(buf, f.valueStart, lengthDelimitedEnd(f));
   }
   return { key, value, raw };
 }
@@ -148,10 +191,15 @@ const encodeStringAttribute = (key: string, value: string) =>
   );
 
 interface ResourceSlot {
-  /** The bytes of `Resource*` before and after its `resource` field. */
+  /** The bytes of `Resource*` before and after its (first) `resource` field. */
   before: Buffer[];
   after: Buffer[];
-  /** Raw fields of the `Resource` other than `ownership.*` attributes. */
+  /**
+   * Raw fields of the `Resource` other than `ownership.*` attributes, from
+   * every `resource` field of the `Resource*`: a repeated message field is
+   * merged by conformant decoders and replaced by protobufjs, so it is written
+   * back as one, which both read alike.
+   */
   resourceFields: Buffer[];
   attributes: SourceAttributes;
   seenResource: boolean;
@@ -244,14 +292,14 @@ export function readOtlpProtobuf(buf: Buffer): OtlpProtobufRequest | undefined {
       while (!inner.done) {
         const g = inner.field();
         const raw = buf.subarray(g.start, g.valueEnd);
-        if (g.field === 1 && g.wireType === 2 && !slot.seenResource) {
+        if (g.field === 1) {
           slot.seenResource = true;
-          const resource = new Wire(buf, g.valueStart, g.valueEnd);
+          const resource = new Wire(buf, g.valueStart, lengthDelimitedEnd(g));
           while (!resource.done) {
             const h = resource.field();
             const rawField = buf.subarray(h.start, h.valueEnd);
-            if (h.field === 1 && h.wireType === 2) {
-              const kv = keyValue(buf, h.valueStart, h.valueEnd, rawField);
+            if (h.field === 1) {
+              const kv = keyValue(buf, h.valueStart, lengthDelimitedEnd(h), rawField);
               if (kv.key.startsWith(ownershipPrefix)) continue;
               if (kv.value !== undefined) slot.attributes[kv.key] = kv.value;
             }

@@ -9,7 +9,13 @@
 import { isUtf8 } from 'node:buffer';
 import { deaggregateSync, RecordAggregator } from 'aws-kinesis-agg';
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
-import { type Compression, compress, compressionOf, decompress } from '#shared/telemetry/compression';
+import {
+  type Compression,
+  compress,
+  compressionOf,
+  type DecompressionBudget,
+  decompressWithin,
+} from '#shared/telemetry/compression';
 import { isMultiLineJson, readJsonLines } from '#shared/telemetry/json-lines';
 import {
   cloudWatchAttributes,
@@ -24,6 +30,7 @@ import {
   otlpFromScan,
   otlpJsonSignal,
   otlpListKeys,
+  resourceAttributesOf,
   resourcesOf,
   type Signal,
   stringifyStamped,
@@ -50,37 +57,55 @@ export interface DecodedRecord {
   sources: SourceAttributes[];
   /** Re-encodes with `ownership[i]` stamped on `sources[i]`; KPL may yield more than one record. */
   encode(ownership: Record<string, string>[]): Buffer[];
+  /**
+   * Set when part of the record is copied as it came, unread (a KPL user
+   * record that does not decode, a JSON line that is not an object): the
+   * record is stamped, but Portolan cannot vouch for every byte of it.
+   */
+  unvouched?: string;
 }
 
-export type Decoding =
-  | { decoded: DecodedRecord }
-  | { passThrough: 'undecodable' | 'control-message' | 'empty'; reason: string };
+/** Why a record is not stamped: each is counted under its own name. */
+export type PassThroughReason =
+  | 'empty'
+  | 'control-message'
+  | 'undecodable'
+  | 'decompression-cap'
+  | 'decompression-budget'
+  | 'oversize'
+  | 'decoder-failure'
+  | 'encoder-failure'
+  | 'unvouched-part';
+
+export type Decoding = { decoded: DecodedRecord } | { passThrough: PassThroughReason; reason: string };
+
+export interface DecodeOptions {
+  /** The only attributes worth reading from JSON log lines (what resolution looks at); all when absent. */
+  attributes?: ReadonlySet<string>;
+  /** Decompressed bytes this record may still take (the invocation's budget); unbounded when absent. */
+  budget?: DecompressionBudget;
+}
 
 const kplMagic = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
 
-/**
- * `attributes`: the only attributes worth reading from JSON log lines (what
- * resolution looks at); all of them when absent.
- */
 export function decodeRecord(
   data: Buffer,
   format: InputFormat = 'auto',
   partitionKey = '',
-  attributes?: ReadonlySet<string>,
+  options: DecodeOptions = {},
 ): Decoding {
   if (data.length === 0) return { passThrough: 'empty', reason: 'empty record' };
-  if (kplMagic.every((byte, i) => data[i] === byte)) return decodeKpl(data, format, partitionKey, attributes);
+  if (isKpl(data)) return decodeKpl(data, format, partitionKey, options);
+  return decodeUnaggregated(data, format, options);
+}
+
+const isKpl = (data: Buffer) => kplMagic.every((byte, i) => data[i] === byte);
+
+function decodeUnaggregated(data: Buffer, format: InputFormat, options: DecodeOptions): Decoding {
   const compression = compressionOf(data);
-  let plain: Buffer;
-  try {
-    plain = decompress(data, compression);
-  } catch (error) {
-    return {
-      passThrough: 'undecodable',
-      reason: `${compression} data does not decompress: ${(error as Error).message}`,
-    };
-  }
-  const decoded = decodePlain(plain, format, compression, attributes);
+  const inflated = decompressWithin(data, compression, options.budget);
+  if ('refused' in inflated) return { passThrough: inflated.refused, reason: inflated.reason };
+  const decoded = decodePlain(inflated.plain, format, compression, options.attributes);
   if ('passThrough' in decoded) return decoded;
   return { decoded };
 }
@@ -176,22 +201,18 @@ function decodeScanned(
       }
     );
   }
-  const { messageType, owner, logGroup, logStream } = scanned.captured;
+  const { messageType } = scanned.captured;
   const cloudWatch =
     typeof messageType === 'string' &&
     scanned.keys.includes('logEvents') &&
     (format === 'auto' || format === 'cloudwatch-logs');
-  // The producer's own ownership.* keys are replaced, which takes a full parse.
-  if (!cloudWatch || scanned.keys.some((k) => k.startsWith('ownership.'))) return undefined;
+  // The producer's own ownership.* keys are replaced, and repeated keys
+  // collapsed to one, which takes a full parse.
+  if (!cloudWatch || scanned.duplicateKeys || scanned.keys.some((k) => k.startsWith('ownership.')))
+    return undefined;
   if (messageType === 'CONTROL_MESSAGE')
     return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-  const sources = [
-    cloudWatchAttributes({
-      logGroup: String(logGroup ?? ''),
-      logStream: String(logStream ?? ''),
-      owner: String(owner ?? ''),
-    }),
-  ];
+  const sources = [cloudWatchAttributes(scanned.captured)];
   return {
     kind: 'cloudwatch-logs',
     compression,
@@ -208,6 +229,8 @@ function decodeJson(
   compression: Compression,
 ): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
   const signal = otlpJsonSignal(parsed);
+  if (signal === 'ambiguous')
+    return { passThrough: 'undecodable', reason: 'OTLP/JSON request with more than one signal' };
   if (signal && (format === 'auto' || format === 'otlp-json')) {
     const request = parsed as Record<string, unknown>;
     const resources = resourcesOf(request, signal);
@@ -215,7 +238,7 @@ function decodeJson(
       kind: 'otlp-json',
       signal,
       compression,
-      sources: resources.map((r) => attributesOf(r.resource?.attributes)),
+      sources: resources.map((r) => attributesOf(resourceAttributesOf(r))),
       encode(ownership) {
         return compressed(Buffer.from(stringifyStamped(request, signal, ownership)), compression);
       },
@@ -274,43 +297,64 @@ function decodeJsonLines(
     encode(ownership) {
       return compressed(lines.encode(ownership), compression);
     },
+    ...(lines.otherLines > 0
+      ? { unvouched: `${lines.otherLines} lines that are not JSON objects, copied as they came` }
+      : {}),
   };
 }
 
+/**
+ * A KPL aggregate: each user record decoded on its own. Aggregates are never
+ * nested by the KPL; one that is gets no further (each level would cost a
+ * stack frame, and a producer can nest thousands).
+ */
 function decodeKpl(
   data: Buffer,
   format: InputFormat,
   partitionKey: string,
-  attributes: ReadonlySet<string> | undefined,
+  options: DecodeOptions,
 ): Decoding {
   let userRecords: { partitionKey: string; explicitPartitionKey?: string; data: string }[] = [];
   let failure: Error | undefined;
-  deaggregateSync(
-    {
-      data: data.toString('base64'),
-      partitionKey,
-      sequenceNumber: '0',
-      kinesisSchemaVersion: '1.0',
-      approximateArrivalTimestamp: 0,
-    },
-    true,
-    (error, records) => {
-      if (error) failure = error;
-      else userRecords = records ?? [];
-    },
-  );
+  try {
+    deaggregateSync(
+      {
+        data: data.toString('base64'),
+        partitionKey,
+        sequenceNumber: '0',
+        kinesisSchemaVersion: '1.0',
+        approximateArrivalTimestamp: 0,
+      },
+      true,
+      (error, records) => {
+        if (error) failure = error;
+        else userRecords = records ?? [];
+      },
+    );
+  } catch (error) {
+    failure = error as Error;
+  }
   if (failure)
     return { passThrough: 'undecodable', reason: `KPL aggregate does not decode: ${failure.message}` };
-  const parts = userRecords.map((user) => {
+  let unvouched: string | undefined;
+  const parts: { user: (typeof userRecords)[number]; bytes: Buffer; decoded: DecodedRecord | undefined }[] =
+    [];
+  for (const user of userRecords) {
     const bytes = Buffer.from(user.data, 'base64');
-    const decoding = decodeRecord(bytes, format, user.partitionKey, attributes);
-    return { user, bytes, decoded: 'decoded' in decoding ? decoding.decoded : undefined };
-  });
+    if (isKpl(bytes))
+      return { passThrough: 'undecodable', reason: 'KPL aggregate nested in a KPL aggregate' };
+    const decoding = bytes.length === 0 ? undefined : decodeUnaggregated(bytes, format, options);
+    if (decoding && 'passThrough' in decoding)
+      unvouched ??= `a user record passed through: ${decoding.reason}`;
+    else if (decoding?.decoded.unvouched) unvouched ??= decoding.decoded.unvouched;
+    parts.push({ user, bytes, decoded: decoding && 'decoded' in decoding ? decoding.decoded : undefined });
+  }
   return {
     decoded: {
       kind: 'kpl',
       compression: 'none',
       sources: parts.flatMap((p) => p.decoded?.sources ?? []),
+      ...(unvouched ? { unvouched } : {}),
       encode(ownership) {
         let next = 0;
         const aggregator = new RecordAggregator();

@@ -55,6 +55,11 @@ describe('enrichRecords', () => {
       recordsIn: 5,
       recordsEnriched: 3,
       recordsPassedThrough: 2,
+      passedThrough: { 'control-message': 1, undecodable: 1 },
+      firstPassThrough: {
+        'control-message': { id: '4', reason: 'CloudWatch Logs control message' },
+        undecodable: { id: '2', reason: 'not a recognised telemetry encoding' },
+      },
       controlMessages: 1,
       sourcesOwned: 2,
       sourcesUnowned: 1,

@@ -218,7 +218,9 @@ describe('JSON lines, byte for byte', () => {
         '[1,2]',
       ].join('\n'),
     );
-    const decoding = decodeRecord(input, 'auto', '', new Set(['service.name', 'k8s.namespace.name']));
+    const decoding = decodeRecord(input, 'auto', '', {
+      attributes: new Set(['service.name', 'k8s.namespace.name']),
+    });
     assert.ok('decoded' in decoding);
     assert.deepEqual(decoding.decoded.sources, [
       { 'service.name': 'checkout' },
@@ -260,7 +262,9 @@ describe('JSON lines, sources', () => {
         '{"aws.log.group.names":["a","b"]}',
       ].join('\n'),
     );
-    const decoding = decodeRecord(input, 'auto', '', new Set(['service.name', 'aws.log.group.names']));
+    const decoding = decodeRecord(input, 'auto', '', {
+      attributes: new Set(['service.name', 'aws.log.group.names']),
+    });
     assert.ok('decoded' in decoding);
     const [a, b, c, d, e] = decoding.decoded.sources;
     assert.equal(a, b, 'the same attributes, in another key order: one object');
