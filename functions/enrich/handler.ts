@@ -2,7 +2,8 @@
  * The enrich function: a Kinesis batch in, the same records with `ownership.*`
  * stamped out to the output stream (and optionally an OTLP/HTTP endpoint).
  * Delivery is at-least-once: records that could not be written are reported as
- * batch item failures, so Lambda retries from the first of them.
+ * batch item failures, so Lambda retries from the first of them. Records that
+ * cannot be stamped go out as they came, or, with a quarantine stream, there.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -17,14 +18,25 @@ import { requiredEnv } from '#shared/config/required-env';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
+import { DecompressionBudget } from '#shared/telemetry/compression';
 import { enrichRecords, type OutputRecord } from '#shared/telemetry/enrich-records';
-import { type InputFormat, inputFormats } from '#shared/telemetry/record-codec';
+import { type InputFormat, inputFormats, type PassThroughReason } from '#shared/telemetry/record-codec';
 
 export interface EnrichDeps {
   catalog: CatalogCache;
   unowned: UnownedTracker;
   format: InputFormat;
   deliver: (records: OutputRecord[]) => Promise<Set<string>>;
+  /**
+   * Where records that are not stamped go instead of the output stream (the
+   * `quarantine` option), so that the output carries only what Portolan
+   * vouches for. Absent: they go to the output stream as they came (`passthrough`).
+   */
+  quarantine?: (records: OutputRecord[]) => Promise<Set<string>>;
+  /** The output (and quarantine) stream's maximum record size. @default 1 MiB */
+  maxRecordBytes?: number;
+  /** The function's memory, which sizes each invocation's decompression budget. @default 1024 */
+  memoryMiB?: number;
   forward?: (payloads: OtlpPayload[]) => Promise<{ sent: number; failed: number }>;
   logger: Logger;
   metrics: Metrics;
@@ -41,13 +53,18 @@ export function makeEnrichHandler(deps: EnrichDeps) {
         partitionKey: r.kinesis.partitionKey,
         data: Buffer.from(r.kinesis.data, 'base64'),
       }));
-      const before = { ...deps.catalog.stats };
+      const before = { ...deps.catalog.stats, unownedDropped: deps.unowned.stats.dropped };
       const { outputs, counts } = await enrichRecords(records, {
         catalog: deps.catalog,
         format: deps.format,
         onUnowned: (source) => deps.unowned.record(source),
+        budget: DecompressionBudget.forMemory(deps.memoryMiB ?? 1024),
+        ...(deps.maxRecordBytes ? { maxRecordBytes: deps.maxRecordBytes } : {}),
+        strict: deps.quarantine !== undefined,
       });
-      const failed = await deps.deliver(outputs);
+      const quarantined = deps.quarantine ? outputs.filter((o) => o.passThrough) : [];
+      const failed = await deps.deliver(deps.quarantine ? outputs.filter((o) => !o.passThrough) : outputs);
+      if (deps.quarantine) for (const id of await deps.quarantine(quarantined)) failed.add(id);
       if (deps.forward) {
         const otlp = outputs.filter((o) => o.otlp && !failed.has(o.id));
         const forwarded = await deps.forward(
@@ -64,10 +81,14 @@ export function makeEnrichHandler(deps: EnrichDeps) {
       count('RecordsIn', counts.recordsIn);
       count('RecordsEnriched', counts.recordsEnriched);
       count('RecordsPassedThrough', counts.recordsPassedThrough);
+      count('RecordsQuarantined', quarantined.length);
+      for (const [reason, n] of Object.entries(counts.passedThrough)) count(passThroughMetric(reason), n);
+      logPassThroughs(logger, counts.firstPassThrough, counts.passedThrough);
       count('ControlMessages', counts.controlMessages);
       count('SourcesOwned', counts.sourcesOwned);
       count('RecordsUnowned', counts.sourcesUnowned);
       count('RecordsUnresolved', counts.sourcesUnresolved);
+      count('UnownedSourcesDropped', deps.unowned.stats.dropped - before.unownedDropped);
       const hits = stats.hits - before.hits;
       const misses = stats.misses - before.misses;
       count('CacheHits', hits);
@@ -83,6 +104,25 @@ export function makeEnrichHandler(deps: EnrichDeps) {
     });
 }
 
+/** `decompression-budget` → `PassedThroughDecompressionBudget`. */
+const passThroughMetric = (reason: string) =>
+  `PassedThrough${reason.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
+
+/** One warning per batch naming each reason's count and first record; control messages and empty records are routine. */
+function logPassThroughs(
+  logger: Logger,
+  first: Partial<Record<PassThroughReason, { id: string; reason: string }>>,
+  counts: Partial<Record<PassThroughReason, number>>,
+) {
+  const notable = Object.entries(first).filter(([why]) => why !== 'control-message' && why !== 'empty');
+  if (notable.length === 0) return;
+  logger.warn('records passed through without ownership', {
+    passedThrough: Object.fromEntries(
+      notable.map(([why, example]) => [why, { count: counts[why as PassThroughReason], first: example }]),
+    ),
+  });
+}
+
 /** Dependencies from the function's environment; no network until the first batch. */
 export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichDeps {
   const table = requiredEnv('CATALOG_TABLE', env);
@@ -93,12 +133,27 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
   const client = createDocumentClient();
   const kinesis = createKinesisClient();
   const streamName = requiredEnv('OUTPUT_STREAM', env);
+  const unvouched = env.UNVOUCHED_RECORDS ?? 'passthrough';
+  if (unvouched !== 'passthrough' && unvouched !== 'quarantine')
+    throw new Error('UNVOUCHED_RECORDS must be passthrough or quarantine');
+  const quarantineStream = unvouched === 'quarantine' ? requiredEnv('QUARANTINE_STREAM', env) : undefined;
+  const maxRecordBytes = Number(env.MAX_RECORD_BYTES ?? 1024 * 1024);
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024 * 1024 || maxRecordBytes > 10 * 1024 * 1024)
+    throw new Error('MAX_RECORD_BYTES must be the stream maximum record size, 1-10 MiB in bytes');
   const logger = new Logger();
   return {
     catalog: new CatalogCache({ client, table, ttlMs }),
     unowned: new UnownedTracker({ client, table, ttlMs }),
     format,
     deliver: (records) => deliverToKinesis(records, { client: kinesis, streamName }),
+    ...(quarantineStream
+      ? {
+          quarantine: (records: OutputRecord[]) =>
+            deliverToKinesis(records, { client: kinesis, streamName: quarantineStream }),
+        }
+      : {}),
+    maxRecordBytes,
+    memoryMiB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1024) || 1024,
     ...(env.OTLP_ENDPOINT
       ? {
           forward: makeOtlpForwarder({

@@ -5,6 +5,12 @@
  * and all services' selectors with one paginated Query per TTL, compiled into
  * one matcher. When the catalog cannot be read, a stale copy is used if there
  * is one; otherwise resolution says `unresolved` — the shard never stalls.
+ *
+ * Bounded: at most `maxEntries` items (and as many keys marked unavailable)
+ * are kept; past that, the longest-loaded go first, before the next load. A
+ * key DynamoDB could not hold (a sort key over 1,024 bytes of UTF-8, or not
+ * well-formed Unicode) is known
+ * absent without asking: it would fail the whole shared `BatchGetItem`.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Environment, Repository, Service, Team } from '#shared/catalog/entity-schemas';
@@ -38,7 +44,14 @@ export interface CatalogCacheOptions {
   /** Rounds of `UnprocessedKeys` retries before giving up on the rest. @default 5 */
   maxRounds?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Items kept (found or known absent); the longest-loaded are evicted past it. @default 10000 */
+  maxEntries?: number;
 }
+
+/** DynamoDB's limit on a sort key value, in UTF-8 bytes. */
+export const maxSortKeyBytes = 1024;
+/** A string with one is not valid UTF-8, which DynamoDB refuses in a key. */
+const loneSurrogate = /\p{Cs}/u;
 
 export interface CatalogCacheStats {
   /** Items and query pages read from DynamoDB. */
@@ -81,8 +94,15 @@ export class CatalogCache {
     return new Set(['service.name', ...environmentAttributes, ...this.matcher.value.attributes]);
   }
 
+  /** Entries and unavailable marks held now (for tests and the bound's measurement). */
+  get size() {
+    return { entries: this.entries.size, unavailable: this.unavailable.size };
+  }
+
   /** Loads what resolving these sources needs and is not fresh in the cache. */
   async prefetch(sources: SourceAttributes[]): Promise<void> {
+    // Before loading, not after: what this prefetch loads is what the snapshot must answer from.
+    this.evict();
     await this.loadSelectors();
     const services = new Set<string>();
     for (const source of sources) {
@@ -148,6 +168,25 @@ export class CatalogCache {
     }
   }
 
+  /** Drops the longest-loaded entries and unavailable marks past `maxEntries` (maps keep insertion order). */
+  private evict() {
+    const max = this.options.maxEntries ?? 10_000;
+    for (const store of [this.entries, this.unavailable]) {
+      let excess = store.size - max;
+      if (excess <= 0) continue;
+      for (const k of store.keys()) {
+        if (excess-- <= 0) break;
+        store.delete(k);
+      }
+    }
+  }
+
+  /** Stores a load's result; re-inserted so that insertion order is load order. */
+  private store(id: string, entry: Entry) {
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+  }
+
   private async load(wanted: readonly (readonly [Kind, string])[]): Promise<void> {
     const missing = new Map<string, { pk: Kind; sk: string }>();
     for (const [kind, id] of wanted) {
@@ -155,6 +194,12 @@ export class CatalogCache {
       const entry = this.entries.get(k);
       if (entry && this.fresh(entry.loadedAt)) {
         this.stats.hits++;
+        continue;
+      }
+      if (loneSurrogate.test(id) || Buffer.byteLength(id) > maxSortKeyBytes) {
+        // No item can have this key: absent, and not worth a request that DynamoDB would refuse.
+        this.store(k, { doc: undefined, loadedAt: this.now() });
+        this.unavailable.delete(k);
         continue;
       }
       if (!missing.has(k)) {
@@ -195,7 +240,7 @@ export class CatalogCache {
         for (const k of pending) {
           const id = key(k.pk, k.sk);
           if (retry.has(id)) continue;
-          this.entries.set(id, { doc: found.get(id) as Record<string, unknown> | undefined, loadedAt });
+          this.store(id, { doc: found.get(id) as Record<string, unknown> | undefined, loadedAt });
           this.unavailable.delete(id);
         }
         pending = unprocessed;
