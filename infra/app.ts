@@ -46,6 +46,8 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     apiBurstLimit: number('apiBurstLimit'),
     alarmEmail: text('alarmEmail'),
     logRetention: number('logRetentionDays') as RetentionDays | undefined,
+    unvouchedRecords: text('unvouchedRecords') as PortolanStackProps['unvouchedRecords'],
+    maxRecordSizeKiB: number('maxRecordSizeKiB'),
   };
   for (const [key, value] of Object.entries(optional))
     if (value !== undefined) Object.assign(props, { [key]: value });

@@ -62,6 +62,8 @@ export class PortolanStack extends Stack {
         'otlpEndpoint',
         'otlpTokenSecretArn',
         'logRetention',
+        'unvouchedRecords',
+        'maxRecordSizeKiB',
       ]),
     });
     this.observability = new Observability(this, 'Observability', {
@@ -87,6 +89,8 @@ export class PortolanStack extends Stack {
     });
     new CfnOutput(this, 'InputStreamName', { value: this.pipeline.inputStream.streamName });
     new CfnOutput(this, 'OutputStreamName', { value: this.pipeline.outputStream.streamName });
+    if (this.pipeline.quarantineStream)
+      new CfnOutput(this, 'QuarantineStreamName', { value: this.pipeline.quarantineStream.streamName });
     new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.pipeline.failedBatches.queueUrl });
   }
 }

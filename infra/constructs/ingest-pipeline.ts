@@ -4,9 +4,11 @@
  * (on-demand, encrypted with the AWS managed key, 7 days of retention so failed
  * batches can be replayed) or adopted by ARN. Batches that exhausted their
  * retries leave their shard and sequence range in an encrypted SQS queue.
+ * Records the enricher cannot stamp go to the output stream as they came
+ * (`passthrough`), or to a quarantine stream (`quarantine`).
  */
 import { Duration, Validations } from 'aws-cdk-lib';
-import { type IStream, Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { type CfnStream, type IStream, Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -36,6 +38,21 @@ export interface IngestPipelineProps {
   /** The secret holding its access token. @default a new, empty secret when otlpEndpoint is set */
   otlpTokenSecretArn?: string;
   logRetention?: RetentionDays;
+  /**
+   * Records the enricher does not stamp (undecodable, over the record size,
+   * past the decompression limits, partly unreadable): `passthrough` writes
+   * them to the output stream unchanged (counted); `quarantine` writes them to
+   * a stream of their own instead, so the output carries only records
+   * Portolan vouches for (a producer's own `ownership.*` included).
+   * @default passthrough
+   */
+  unvouchedRecords?: 'passthrough' | 'quarantine';
+  /**
+   * Maximum record size of the streams this creates, in KiB (Kinesis allows
+   * 1024-10240); the enricher passes through a record it would enrich past it.
+   * @default 1024
+   */
+  maxRecordSizeKiB?: number;
 }
 
 export class IngestPipeline extends Construct {
@@ -44,10 +61,23 @@ export class IngestPipeline extends Construct {
   readonly enrichFunction: PortolanFunction;
   readonly failedBatches: Queue;
   readonly otlpTokenSecret?: ISecret;
+  /** With `unvouchedRecords: 'quarantine'`: where records Portolan did not stamp go. */
+  readonly quarantineStream?: Stream;
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
     const retention = Duration.days(7);
+    if (![undefined, 'passthrough', 'quarantine'].includes(props.unvouchedRecords))
+      throw new Error('unvouchedRecords must be passthrough or quarantine');
+    const maxRecordSizeKiB = props.maxRecordSizeKiB ?? 1024;
+    if (!Number.isInteger(maxRecordSizeKiB) || maxRecordSizeKiB < 1024 || maxRecordSizeKiB > 10240)
+      throw new Error('maxRecordSizeKiB must be a whole number of KiB from 1024 to 10240');
+    /** The record size on a stream this creates; left to Kinesis's default (1 MiB) unless set. */
+    const sized = (stream: Stream) => {
+      if (props.maxRecordSizeKiB !== undefined)
+        (stream.node.defaultChild as CfnStream).maxRecordSizeInKiB = maxRecordSizeKiB;
+      return stream;
+    };
     this.inputStream = props.inputStreamArn
       ? Stream.fromStreamAttributes(this, 'InputStream', {
           streamArn: props.inputStreamArn,
@@ -55,17 +85,30 @@ export class IngestPipeline extends Construct {
             ? { encryptionKey: Key.fromKeyArn(this, 'InputKey', props.inputStreamKeyArn) }
             : {}),
         })
-      : new Stream(this, 'InputStream', {
+      : sized(
+          new Stream(this, 'InputStream', {
+            streamMode: StreamMode.ON_DEMAND,
+            // The AWS managed key (aws/kinesis): encrypted at rest, no key policy to keep, no KMS grants.
+            encryption: StreamEncryption.MANAGED,
+            retentionPeriod: retention,
+          }),
+        );
+    this.outputStream = sized(
+      new Stream(this, 'OutputStream', {
+        streamMode: StreamMode.ON_DEMAND,
+        encryption: StreamEncryption.MANAGED,
+        retentionPeriod: retention,
+      }),
+    );
+    if (props.unvouchedRecords === 'quarantine')
+      // Read back with `npm run replay -- --stream <name>` once a record is judged safe (or dropped by retention).
+      this.quarantineStream = sized(
+        new Stream(this, 'QuarantineStream', {
           streamMode: StreamMode.ON_DEMAND,
-          // The AWS managed key (aws/kinesis): encrypted at rest, no key policy to keep, no KMS grants.
           encryption: StreamEncryption.MANAGED,
           retentionPeriod: retention,
-        });
-    this.outputStream = new Stream(this, 'OutputStream', {
-      streamMode: StreamMode.ON_DEMAND,
-      encryption: StreamEncryption.MANAGED,
-      retentionPeriod: retention,
-    });
+        }),
+      );
     this.failedBatches = new Queue(this, 'FailedBatches', {
       encryption: QueueEncryption.KMS_MANAGED,
       enforceSSL: true,
@@ -104,6 +147,9 @@ export class IngestPipeline extends Construct {
         OUTPUT_STREAM: this.outputStream.streamName,
         CACHE_TTL_SECONDS: String((props.cacheTtl ?? Duration.seconds(60)).toSeconds()),
         INPUT_FORMAT: props.inputFormat ?? 'auto',
+        MAX_RECORD_BYTES: String(maxRecordSizeKiB * 1024),
+        UNVOUCHED_RECORDS: props.unvouchedRecords ?? 'passthrough',
+        ...(this.quarantineStream ? { QUARANTINE_STREAM: this.quarantineStream.streamName } : {}),
         ...(props.otlpEndpoint ? { OTLP_ENDPOINT: props.otlpEndpoint } : {}),
         ...(this.otlpTokenSecret ? { OTLP_TOKEN_SECRET_ARN: this.otlpTokenSecret.secretArn } : {}),
       },
@@ -112,6 +158,7 @@ export class IngestPipeline extends Construct {
     props.tables.grantEnrichment(this.enrichFunction);
     props.tables.denyAuditChanges(this.enrichFunction);
     this.outputStream.grantWrite(this.enrichFunction);
+    this.quarantineStream?.grantWrite(this.enrichFunction);
     this.otlpTokenSecret?.grantRead(this.enrichFunction);
 
     this.enrichFunction.addEventSource(
