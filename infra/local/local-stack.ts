@@ -129,6 +129,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       CACHE_TTL_SECONDS: env.PORTOLAN_CACHE_TTL_SECONDS ?? '60',
       INPUT_FORMAT: env.PORTOLAN_INPUT_FORMAT ?? 'auto',
+      UNVOUCHED_RECORDS: env.PORTOLAN_UNVOUCHED_RECORDS ?? 'passthrough',
+      QUARANTINE_STREAM: localStreamNames.quarantine,
     });
     // Built from the factories, not the modules' `handler` exports, so that each
     // stack in one process (tests) gets handlers bound to its own environment.

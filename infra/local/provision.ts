@@ -18,12 +18,17 @@ import {
   createTableInput,
   inputStream,
   outputStream,
+  quarantineStream,
   type StreamDefinition,
   type TableDefinition,
 } from '#shared/store/table-definitions';
 
 export const localTableNames = { catalog: 'portolan-catalog', audit: 'portolan-audit' } as const;
-export const localStreamNames = { input: 'portolan-telemetry-in', output: 'portolan-telemetry-out' } as const;
+export const localStreamNames = {
+  input: 'portolan-telemetry-in',
+  output: 'portolan-telemetry-out',
+  quarantine: 'portolan-telemetry-quarantine',
+} as const;
 
 export async function createTables(
   client: DynamoDBClient,
@@ -45,11 +50,12 @@ export async function createTables(
 
 export async function createStreams(
   client: KinesisClient,
-  names: { input: string; output: string } = localStreamNames,
+  names: { input: string; output: string; quarantine?: string } = localStreamNames,
 ): Promise<void> {
   const streams: [string, StreamDefinition][] = [
     [names.input, inputStream],
     [names.output, outputStream],
+    ...(names.quarantine ? [[names.quarantine, quarantineStream] as [string, StreamDefinition]] : []),
   ];
   for (const [name, definition] of streams) {
     try {

@@ -5,12 +5,16 @@
  * retention period (7 days as deployed). This reads them back and puts them on
  * the input stream again, with their partition keys, so they are enriched like
  * any new record — at-least-once, as everywhere else in the pipeline.
+ *
+ * The same replay reads a whole stream, shard by shard: the quarantine
+ * stream, whose records go wherever the operator decides once judged.
  */
 import {
   type _Record,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
+  ListShardsCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 
@@ -72,6 +76,61 @@ export async function replayBatch(
   targetStream = streamNameOf(info.streamArn),
 ): Promise<number> {
   const records = await readBatch(client, info);
+  await putAll(client, records, targetStream);
+  return records.length;
+}
+
+/**
+ * Puts every record of `sourceStream` (from `since`, else from the oldest it
+ * retains) on `targetStream`, shard by shard up to where each shard ends now,
+ * with partition keys; returns how many. Kinesis records cannot be deleted:
+ * running it again puts them again.
+ */
+export async function replayStream(
+  client: KinesisClient,
+  sourceStream: string,
+  targetStream: string,
+  since?: Date,
+): Promise<number> {
+  if (sourceStream === targetStream) throw new Error('replaying a stream onto itself would never end');
+  let count = 0;
+  for (const shardId of await shardIds(client, sourceStream)) {
+    let { ShardIterator: iterator } = await client.send(
+      new GetShardIteratorCommand({
+        StreamName: sourceStream,
+        ShardId: shardId,
+        ...(since
+          ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: since }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    while (iterator) {
+      const result = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      const records = result.Records ?? [];
+      await putAll(client, records, targetStream);
+      count += records.length;
+      if (records.length === 0 && (result.MillisBehindLatest ?? 0) === 0) break;
+      iterator = result.NextShardIterator;
+    }
+  }
+  return count;
+}
+
+async function shardIds(client: KinesisClient, streamName: string): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
+    );
+    ids.push(...(page.Shards ?? []).map((shard) => shard.ShardId as string));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return ids;
+}
+
+/** PutRecords in calls of 500, retrying what a partial failure names; throws after five attempts. */
+async function putAll(client: KinesisClient, records: _Record[], targetStream: string): Promise<void> {
   for (let i = 0; i < records.length; i += 500) {
     let pending = records.slice(i, i + 500);
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -89,5 +148,4 @@ export async function replayBatch(
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
     }
   }
-  return records.length;
 }

@@ -3,6 +3,7 @@
  *
  *   npm run replay -- --queue-url <on-failure queue URL> [--to <stream>]   (deployed stack)
  *   npm run replay -- [--file .portolan/failed-batches.jsonl] [--to <stream>]  (local stack)
+ *   npm run replay -- --stream <quarantine stream> --to <stream> [--since <ISO time>]
  *
  * From the queue, each message is deleted once its batch is replayed; from a
  * file, replayed lines move to `<file>.replayed`. A failure stops the run and
@@ -12,10 +13,13 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localKinesisClient, readLocalState } from '#infra/local/local-state';
-import { batchInfoOf, replayBatch } from '#infra/ops/replay-failed-batches';
+import { batchInfoOf, replayBatch, replayStream } from '#infra/ops/replay-failed-batches';
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 
-const usage = 'usage: npm run replay -- (--queue-url <url> | --file <failed-batches.jsonl>) [--to <stream>]';
+const usage = [
+  'usage: npm run replay -- (--queue-url <url> | --file <failed-batches.jsonl>) [--to <stream>]',
+  '       npm run replay -- --stream <quarantine stream> --to <stream> [--since <ISO time>]',
+].join('\n');
 
 async function main() {
   const { values } = parseArgs({
@@ -23,10 +27,13 @@ async function main() {
       'queue-url': { type: 'string' },
       file: { type: 'string' },
       to: { type: 'string' },
+      stream: { type: 'string' },
+      since: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) return console.log(usage);
+  if (values.stream) return fromStream(values.stream, values.to, values.since);
   if (values['queue-url']) return fromQueue(values['queue-url'], values.to);
   return fromFile(values.file ?? '.portolan/failed-batches.jsonl', values.to);
 }
@@ -48,6 +55,17 @@ async function fromQueue(queueUrl: string, to: string | undefined) {
     }
   }
   console.log(`replayed ${records} records from ${batches} batches`);
+}
+
+/** The quarantine stream (or any stream) onto another: the deployed one, or the local stack's. */
+async function fromStream(stream: string, to: string | undefined, since: string | undefined) {
+  if (!to) throw new Error('--to <stream> is required with --stream');
+  const from = since === undefined ? undefined : new Date(since);
+  if (from && Number.isNaN(from.getTime())) throw new Error(`--since ${since}: not a date`);
+  const local = readLocalState();
+  const kinesis = local ? localKinesisClient(local) : createKinesisClient();
+  const records = await replayStream(kinesis, stream, to, from);
+  console.log(`replayed ${records} records from ${stream} to ${to}`);
 }
 
 async function fromFile(file: string, to: string | undefined) {

@@ -45,6 +45,8 @@ export interface StreamDefinition {
 
 export const inputStream: StreamDefinition = { id: 'TelemetryIn', localShards: 2 };
 export const outputStream: StreamDefinition = { id: 'TelemetryOut', localShards: 2 };
+/** Records the enricher does not stamp, with `UNVOUCHED_RECORDS=quarantine`. */
+export const quarantineStream: StreamDefinition = { id: 'TelemetryQuarantine', localShards: 1 };
 
 /** The DynamoDB CreateTable input for a definition (local stack and tests; CDK maps the same fields). */
 export function createTableInput(tableName: string, def: TableDefinition) {
