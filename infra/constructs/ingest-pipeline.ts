@@ -19,6 +19,13 @@ import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
 
+/**
+ * The enrich function's memory. It also sizes each invocation's
+ * decompression budget (the function reads it back as
+ * AWS_LAMBDA_FUNCTION_MEMORY_SIZE); the bomb test runs at this heap size.
+ */
+export const enrichMemoryMiB = 1024;
+
 export interface IngestPipelineProps {
   tables: DataTables;
   /** Adopt this stream instead of creating one. @default a new on-demand stream */
@@ -139,7 +146,7 @@ export class IngestPipeline extends Construct {
       description: 'Portolan telemetry enrichment',
       // 1024 MB: a 6 MB batch peaks at ~165-250 MB RSS (bench/enrich), so memory is not the limit; CPU
       // is (decode/encode, 35k-300k records/s per full core by format), and Lambda's CPU share scales with memory.
-      memorySize: 1024,
+      memorySize: enrichMemoryMiB,
       // A full batch enriches in well under a second of CPU; the rest is bounded PutRecords retries.
       timeout: Duration.minutes(2),
       environment: {

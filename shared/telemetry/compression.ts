@@ -70,16 +70,29 @@ export function decompress(
 }
 
 /**
- * What one invocation may decompress, in all: a batch of records that each
- * stay under the per-record cap can still inflate to many times the
- * function's memory. Records past the budget are passed through undecoded.
+ * What one invocation may decompress, in all and per record: a batch of
+ * records that each stay under a fixed cap can still inflate to many times
+ * the function's memory, and decoding takes a multiple of the decompressed
+ * size (a JSON line's bookkeeping outweighs a short line). Records past
+ * either limit are passed through undecoded.
  */
 export class DecompressionBudget {
-  constructor(public remaining: number) {}
+  constructor(
+    public remaining: number,
+    readonly perRecord = maxDecompressedBytes,
+  ) {}
 
-  /** A budget sized to a function of `memoryMiB`: an eighth of it (decoded structures take a multiple). */
+  /**
+   * Sized to a function of `memoryMiB`: an eighth of it per invocation, a
+   * sixty-fourth per record (16 MiB at 1,024 MiB; at most 64 MiB), so one
+   * record's decoding stays well inside the memory whatever its format.
+   */
   static forMemory(memoryMiB: number): DecompressionBudget {
-    return new DecompressionBudget(Math.floor((memoryMiB * 1024 * 1024) / 8));
+    const bytes = memoryMiB * 1024 * 1024;
+    return new DecompressionBudget(
+      Math.floor(bytes / 8),
+      Math.min(maxDecompressedBytes, Math.floor(bytes / 64)),
+    );
   }
 }
 
@@ -98,9 +111,10 @@ export function decompressWithin(
   budget?: DecompressionBudget,
 ): Decompressed {
   if (compression === 'none') return { plain: data };
+  const cap = budget?.perRecord ?? maxDecompressedBytes;
   const remaining = budget ? Math.max(0, budget.remaining) : Number.POSITIVE_INFINITY;
-  const limit = Math.min(maxDecompressedBytes, remaining);
-  const byBudget = limit < maxDecompressedBytes;
+  const limit = Math.min(cap, remaining);
+  const byBudget = limit < cap;
   if (limit === 0)
     return { refused: 'decompression-budget', reason: "the invocation's decompression budget is spent" };
   try {
@@ -115,7 +129,7 @@ export function decompressWithin(
             refused: 'decompression-budget',
             reason: `inflates past the invocation's remaining ${limit} bytes`,
           }
-        : { refused: 'decompression-cap', reason: `inflates past ${maxDecompressedBytes} bytes` };
+        : { refused: 'decompression-cap', reason: `inflates past ${cap} bytes` };
     }
     return {
       refused: 'undecodable',
