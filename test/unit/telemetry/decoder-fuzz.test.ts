@@ -100,7 +100,7 @@ const evil = { key: 'ownership.team', value: { stringValue: 'evil' } };
 /** Every container path in a value, for picking where to mutate. */
 function paths(value: Json, at: (string | number)[] = [], out: (string | number)[][] = []) {
   out.push(at);
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...at, i], out));
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) paths(v, [...at, i], out);
   else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) paths(v, [...at, k], out);
   return out;
