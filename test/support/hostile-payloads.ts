@@ -40,9 +40,9 @@ const otlpJson = (resource: unknown) =>
   Buffer.from(JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [] }] }));
 
 /** Records that crashed the whole batch: each must come out unchanged, alone. */
-export function crashingRecords(): Record<string, Buffer> {
+export function crashingRecords(service = 'checkout'): Record<string, Buffer> {
   const nestedKpl = () => {
-    let data = sdkTraceRequest({ 'service.name': 'checkout' }, 1);
+    let data = sdkTraceRequest({ 'service.name': service }, 1);
     for (let depth = 0; depth < 2_000; depth++) data = kplAggregate([{ partitionKey: 'k', data }]);
     return data;
   };
@@ -62,7 +62,7 @@ export function crashingRecords(): Record<string, Buffer> {
     'resource.attributes an object': otlpJson({ attributes: { key: 'service.name' } }),
     'resource.attributes a number': otlpJson({ attributes: 5 }),
     'arrayValue.values not an array': otlpJson({
-      attributes: [kv('service.name', str('checkout')), kv('tags', { arrayValue: { values: 'x' } })],
+      attributes: [kv('service.name', str(service)), kv('tags', { arrayValue: { values: 'x' } })],
     }),
     'resource null': otlpJson(null),
     'two signals in one request': Buffer.from('{"resourceSpans":[],"resourceLogs":[{"resource":{}}]}'),
@@ -78,8 +78,8 @@ export function crashingRecords(): Record<string, Buffer> {
  * Portolan's. Each is a legitimate `checkout` record with a second, hidden
  * place for the producer's value.
  */
-export function spoofingRecords(): Record<string, Buffer> {
-  const service = kv('service.name', str('checkout'));
+export function spoofingRecords(name = 'checkout'): Record<string, Buffer> {
+  const service = kv('service.name', str(name));
   const evil = kv('ownership.team', str('evil'));
   const json = JSON.stringify;
   return {
@@ -96,9 +96,9 @@ export function spoofingRecords(): Record<string, Buffer> {
       `{"resourceSpans":[{"resource":{"attributes":[${json(service)},${json(evil)}],"attributes":[${json(service)}]}}]}`,
     ),
     '"ownership\\u002eteam" in a CloudWatch envelope': gzipSync(
-      `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/lambda/checkout-prod","logStream":"s","subscriptionFilters":[],"logEvents":[],"ownership\\u002eteam":"evil"}`,
+      `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/lambda/${name}-prod","logStream":"s","subscriptionFilters":[],"logEvents":[],"ownership\\u002eteam":"evil"}`,
     ),
-    'two resource fields in a protobuf ResourceSpans': protobufWithSecondResource(),
+    'two resource fields in a protobuf ResourceSpans': protobufWithSecondResource(name),
   };
 }
 
@@ -106,9 +106,10 @@ export function spoofingRecords(): Record<string, Buffer> {
  * `"logGrou\u0070"`: Portolan must resolve the log group a consumer reads,
  * not another one (here the consumer reads a group nobody owns).
  */
-export const escapedLogGroup = gzipSync(
-  `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/lambda/checkout-prod","logGrou\\u0070":"/aws/lambda/rogue","logStream":"s","subscriptionFilters":[],"logEvents":[]}`,
-);
+export const escapedLogGroup = (service = 'checkout') =>
+  gzipSync(
+    `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/lambda/${service}-prod","logGrou\\u0070":"/aws/lambda/rogue","logStream":"s","subscriptionFilters":[],"logEvents":[]}`,
+  );
 
 const varint = (n: number) => {
   const out: number[] = [];
@@ -128,8 +129,8 @@ const keyValue = (key: string, value: string) =>
   );
 
 /** A real SDK request whose `ResourceSpans` gains a second `resource` holding `ownership.team=evil`. */
-function protobufWithSecondResource(): Buffer {
-  const request = sdkTraceRequest({ 'service.name': 'checkout' }, 1);
+function protobufWithSecondResource(service: string): Buffer {
+  const request = sdkTraceRequest({ 'service.name': service }, 1);
   const slots = protobufFields(request);
   const [first] = slots;
   if (!first) throw new Error('no ResourceSpans');

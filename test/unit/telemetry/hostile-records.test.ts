@@ -83,7 +83,7 @@ describe('what a consumer reads as ownership.* is what Portolan wrote', () => {
     });
 
   it('"logGrou\\u0070": the log group resolved is the one a consumer reads', async () => {
-    const { outputs } = await enrich([{ id: 'c', partitionKey: 'c', data: escapedLogGroup }]);
+    const { outputs } = await enrich([{ id: 'c', partitionKey: 'c', data: escapedLogGroup() }]);
     const envelope = JSON.parse(gunzipSync(outputs[0]?.data as Buffer).toString());
     assert.equal(envelope.logGroup, '/aws/lambda/rogue');
     assert.equal(envelope['ownership.status'], 'unowned', 'not the owner of the group that was not read');

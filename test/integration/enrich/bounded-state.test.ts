@@ -1,0 +1,111 @@
+/**
+ * What a producer choosing its own attribute values costs, against DynamoDB
+ * Local: a key DynamoDB cannot hold does not fail the batch's shared read;
+ * thousands of distinct unknown services leave bounded maps and a bounded
+ * number of writes.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { UnownedTracker } from '#shared/ownership/unowned-sources';
+import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
+import { createDocumentClient } from '#shared/store/dynamodb-client';
+import { createIsolatedTables } from '../../support/isolated-tables.ts';
+
+const ctx = { actor: { iss: 'test', sub: 'bounds' }, requestId: 'bounds' } as never;
+
+async function catalogWithCheckout() {
+  const tables = await createIsolatedTables();
+  const client = createDocumentClient(tables.client);
+  const store = makeDynamoCatalogStore({
+    client,
+    catalogTable: tables.catalogTable,
+    auditTable: tables.auditTable,
+  });
+  await store.put('team', { id: 'payments', name: 'Payments', contacts: {} }, undefined, ctx);
+  await store.put('service', { id: 'checkout', team: 'payments' }, undefined, ctx);
+  return { client, table: tables.catalogTable };
+}
+
+const unknownServices = (n: number, tag = 'rogue') =>
+  Array.from({ length: n }, (_, i) => ({ 'service.name': `${tag}-${i}` }));
+
+describe('catalog cache: keys and size', () => {
+  for (const [name, id] of [
+    ['2,000 bytes', 'x'.repeat(2_000)],
+    ['1,025 bytes of UTF-8 in 513 characters', `${'é'.repeat(512)}x`],
+    ['a lone surrogate', 'svc-\ud800'],
+  ] as const)
+    it(`a service.name of ${name} is absent without asking, and its batch neighbour still resolves`, async () => {
+      const { client, table } = await catalogWithCheckout();
+      const cache = new CatalogCache({ client, table, ttlMs: 60_000 });
+      await cache.prefetch([{ 'service.name': id }, { 'service.name': 'checkout' }]);
+      const snapshot = cache.snapshot();
+      assert.equal(cache.stats.failures, 0, 'no BatchGetItem failed');
+      assert.equal((snapshot.service('checkout') as { team: string }).team, 'payments');
+      assert.equal(snapshot.service(id), undefined, 'known absent, not unavailable');
+    });
+
+  it('3,000 distinct unknown services leave at most maxEntries (plus one load) cached', async () => {
+    const { client, table } = await catalogWithCheckout();
+    const cache = new CatalogCache({ client, table, ttlMs: 60_000, maxEntries: 1_000 });
+    const all = unknownServices(3_000);
+    for (let i = 0; i < all.length; i += 500) await cache.prefetch(all.slice(i, i + 500));
+    assert.ok(cache.size.entries <= 1_000 + 500, `${cache.size.entries} entries`);
+    await cache.prefetch([{ 'service.name': 'checkout' }]);
+    assert.ok(cache.size.entries <= 1_000 + 2);
+    assert.equal((cache.snapshot().service('checkout') as { team: string }).team, 'payments');
+  });
+});
+
+describe('unowned tracker: entries and writes per interval', () => {
+  it('3,000 distinct unknown services: at most 100 writes per TTL and 1,000 tallies, the rest counted', async () => {
+    const { client, table } = await catalogWithCheckout();
+    let now = 0;
+    const tracker = new UnownedTracker({ client, table, ttlMs: 60_000, now: () => now });
+    for (const source of unknownServices(3_000)) tracker.record(source);
+    for (let i = 0; i < 5; i++) tracker.record({ 'service.name': 'rogue-999' });
+    assert.equal(tracker.size, 1_000);
+    assert.equal(tracker.stats.dropped, 2_000, 'sources past the bound are counted, not kept');
+
+    const stored = async () => {
+      const { Count } = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :u',
+          ExpressionAttributeValues: { ':u': 'unowned' },
+          Select: 'COUNT',
+        }),
+      );
+      return Count;
+    };
+    assert.equal(await tracker.flush(), 100);
+    assert.equal(await stored(), 100, 'one interval: 100 writes, not 3,000');
+    const busiest = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :u',
+        ExpressionAttributeValues: { ':u': 'unowned', ':n': 6 },
+        FilterExpression: '#count = :n',
+        ExpressionAttributeNames: { '#count': 'count' },
+      }),
+    );
+    assert.equal(busiest.Items?.[0]?.attributes['service.name'], 'rogue-999', 'the busiest source first');
+    assert.equal(await tracker.flush(), 0, 'the interval allowance is spent');
+    now = 60_001;
+    assert.equal(await tracker.flush(), 100);
+    assert.equal(await stored(), 200);
+    // Written tallies make room for new sources.
+    tracker.record({ 'service.name': 'newcomer' });
+    assert.ok(tracker.size <= 1_000);
+    assert.equal(tracker.stats.dropped, 2_000);
+  });
+
+  it('an identifying value longer than DynamoDB takes is cut, so its write does not fail forever', async () => {
+    const { client, table } = await catalogWithCheckout();
+    const tracker = new UnownedTracker({ client, table, ttlMs: 60_000 });
+    tracker.record({ 'service.name': 'y'.repeat(500_000) });
+    assert.equal(await tracker.flush(), 1);
+  });
+});
