@@ -97,7 +97,7 @@ export class UnownedTracker {
         pending: count,
         firstSeen: now,
         lastSeen: now,
-        flushedAt: 0,
+        flushedAt: Number.NEGATIVE_INFINITY,
       });
     }
   }
