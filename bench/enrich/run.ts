@@ -12,6 +12,11 @@
  *    output stream, records/s and p50/p99 latency.
  *
  *   npx tsx bench/enrich/run.ts [--rounds 5] [--e2e-records 5000] [--sections 1,2,3,4] [--from-source]
+ *                               [--baseline <another checkout>]
+ *
+ * `--baseline`: section 1 also runs that checkout's enrich core, bundled the
+ * same way, in the same rounds (Portolan, baseline, floor in turn), so a
+ * change is compared side by side on a shared machine, not across runs.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +50,7 @@ const { values } = parseArgs({
     'e2e-records': { type: 'string', default: '5000' },
     sections: { type: 'string', default: '1,2,3,4' },
     'from-source': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -83,11 +89,23 @@ const enrichModule = values['from-source']
   : pathToFileURL(await bundleLikeLambda('shared/telemetry/enrich-records.ts', join(dataDir, 'enrich.mjs')))
       .href;
 const { enrichRecords } = (await import(enrichModule)) as { enrichRecords: typeof EnrichRecords };
+const baseline = values.baseline
+  ? ((
+      await import(
+        pathToFileURL(
+          await bundleLikeLambda(
+            join(resolve(values.baseline), 'shared/telemetry/enrich-records.ts'),
+            join(dataDir, 'baseline.mjs'),
+          ),
+        ).href
+      )
+    ).enrichRecords as typeof EnrichRecords)
+  : undefined;
 
 /** Portolan's enrich path without the network: what the handler does between the event and `PutRecords`. */
-function portolan(cache: CatalogCache) {
+function portolan(cache: CatalogCache, enrich = enrichRecords) {
   return async (event: KinesisStreamEvent) => {
-    const { outputs } = await enrichRecords(inputs(event), { catalog: cache, format: 'auto' });
+    const { outputs } = await enrich(inputs(event), { catalog: cache, format: 'auto' });
     // The SDK base64-encodes each record's data when it serializes PutRecords.
     let bytes = 0;
     for (const o of outputs) bytes += o.data.toString('base64').length;
@@ -171,15 +189,17 @@ const throughput: {
   portolan: number;
   floor: number;
   ratio: number;
+  baseline?: number;
+  vsBaseline?: number;
   mb: number;
   growth: number;
 }[] = [];
 if (sections.has('1')) {
   console.log(`\n1. Throughput per core, 10,000-record batches, warm cache (median of ${rounds} rounds)\n`);
   console.log(
-    '| format | batch size | output / input bytes | Portolan records/s | floor records/s | Portolan / floor |',
+    `| format | batch size | output / input bytes | Portolan records/s | floor records/s | Portolan / floor |${baseline ? ' baseline records/s | Portolan / baseline |' : ''}`,
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`| --- | ---: | ---: | ---: | ---: | ---: |${baseline ? ' ---: | ---: |' : ''}`);
 }
 for (const format of sections.has('1') ? formats : []) {
   const event = kinesisBatch(format);
@@ -188,10 +208,13 @@ for (const format of sections.has('1') ? formats : []) {
   const outputBase64 = await enrich(event); // warm the cache and the JIT
   const inputBase64 = event.Records.reduce((n, r) => n + r.kinesis.data.length, 0);
   floors[format](event);
-  const times = { portolan: [] as number[], floor: [] as number[] };
+  const before = baseline && portolan(cache, baseline);
+  if (before) await before(event);
+  const times = { portolan: [] as number[], floor: [] as number[], baseline: [] as number[] };
   for (let i = 0; i < rounds; i++) {
     // Alternate, so that noise from neighbours hits both alike.
     times.portolan.push(await seconds(() => enrich(event)));
+    if (before) times.baseline.push(await seconds(() => before(event)));
     times.floor.push(await seconds(() => floors[format](event)));
   }
   const rate = (xs: number[]) => Math.round(event.Records.length / median(xs));
@@ -200,12 +223,15 @@ for (const format of sections.has('1') ? formats : []) {
     portolan: rate(times.portolan),
     floor: rate(times.floor),
     ratio: median(times.floor) / median(times.portolan),
+    ...(before
+      ? { baseline: rate(times.baseline), vsBaseline: median(times.baseline) / median(times.portolan) }
+      : {}),
     mb: (inputBase64 * 3) / 4 / 1e6,
     growth: outputBase64 / inputBase64,
   };
   throughput.push(row);
   console.log(
-    `| ${format} | ${row.mb.toFixed(1)} MB | ${row.growth.toFixed(2)}× | ${row.portolan.toLocaleString('en')} | ${row.floor.toLocaleString('en')} | ${row.ratio.toFixed(2)}× |`,
+    `| ${format} | ${row.mb.toFixed(1)} MB | ${row.growth.toFixed(2)}× | ${row.portolan.toLocaleString('en')} | ${row.floor.toLocaleString('en')} | ${row.ratio.toFixed(2)}× |${row.baseline ? ` ${row.baseline.toLocaleString('en')} | ${(row.vsBaseline as number).toFixed(2)}× |` : ''}`,
   );
 }
 results.throughput = throughput;
