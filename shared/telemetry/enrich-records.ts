@@ -12,6 +12,7 @@ import { identifyingAttributes } from '#shared/ownership/unowned-sources';
 import type { Compression, DecompressionBudget } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
 import {
+  type DecodeOptions,
   type Decoding,
   decodeRecord,
   type InputFormat,
@@ -115,14 +116,11 @@ const chunkBytes = 16 * 1024 * 1024;
  * bytes (a bug, a stack overflow on some nesting not foreseen), it costs this
  * record its stamp and nothing else.
  */
-function decodeIsolated(record: InputRecord, options: EnrichOptions, kept: ReadonlySet<string> | undefined) {
+function decodeIsolated(record: InputRecord, format: InputFormat, decodeOptions: DecodeOptions): Decoding {
   try {
-    return decodeRecord(record.data, options.format, record.partitionKey, {
-      ...(kept ? { attributes: kept } : {}),
-      ...(options.budget ? { budget: options.budget } : {}),
-    });
+    return decodeRecord(record.data, format, record.partitionKey, decodeOptions);
   } catch (error) {
-    return { passThrough: 'decoder-failure', reason: describe(error) } satisfies Decoding;
+    return { passThrough: 'decoder-failure', reason: describe(error) };
   }
 }
 
@@ -160,6 +158,10 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     return result.attributes;
   };
 
+  const decodeOptions: DecodeOptions = {
+    ...(kept ? { attributes: kept } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
+  };
   const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
   const outputs: OutputRecord[] = [];
   const passThrough = (record: InputRecord, why: PassThroughReason, reason: string) => {
@@ -178,7 +180,7 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
       budgetAtStart - (options.budget?.remaining ?? 0) < chunkBytes
     ) {
       const record = records[start++] as InputRecord;
-      decoded.push({ record, decoding: decodeIsolated(record, options, kept) });
+      decoded.push({ record, decoding: decodeIsolated(record, options.format, decodeOptions) });
     }
     const fresh: SourceAttributes[] = [];
     // Decoders hand out one object for a source that repeats: keyed once.

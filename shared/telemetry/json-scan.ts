@@ -191,8 +191,9 @@ export function scanJsonRequest(
   try {
     scanner.object((key) => {
       result.keys.push(key);
+      const listKey = listKeys.includes(key);
       // Two list keys, even different ones, are one too many: only one is stamped.
-      if (listKeys.includes(key)) once(structural, '\u0000list');
+      if (listKey) once(structural, '\u0000list');
       else if (capture.includes(key) || key.startsWith('ownership.')) once(structural, key);
       if (capture.includes(key)) {
         scanner.space();
@@ -201,23 +202,25 @@ export function scanJsonRequest(
         result.captured[key] = JSON.parse(buf.toString('utf8', start, scanner.pos));
         return;
       }
-      if (!listKeys.includes(key)) return scanner.value();
+      if (!listKey) return scanner.value();
       result.listKey = key;
       resources.length = 0;
       scanner.array((i) => {
         count = i + 1;
         scanner.space();
         if (buf[scanner.pos] !== openBrace) return scanner.value();
-        const envelopeKeys = new Set<string>();
+        let seenResource = false;
         scanner.object((envelopeKey) => {
           if (envelopeKey !== 'resource') return scanner.value();
-          once(envelopeKeys, envelopeKey);
+          if (seenResource) result.duplicateKeys = true;
+          seenResource = true;
           scanner.space();
           if (buf[scanner.pos] !== openBrace) return scanner.value();
-          const resourceKeys = new Set<string>();
+          let seenAttributes = false;
           scanner.object((resourceKey) => {
             if (resourceKey !== 'attributes') return scanner.value();
-            once(resourceKeys, resourceKey);
+            if (seenAttributes) result.duplicateKeys = true;
+            seenAttributes = true;
             scanner.space();
             if (buf[scanner.pos] !== openBracket) return scanner.value();
             const open = scanner.pos;
