@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -117,6 +117,36 @@ describe('hostile producers on the local pipeline', () => {
     const envelope = JSON.parse(gunzipSync(out.get(`${run}-loggroup`) as Buffer).toString());
     assert.equal(envelope.logGroup, '/aws/lambda/rogue');
     assert.equal(envelope['ownership.status'], 'unowned', 'the owner of the log group a consumer reads');
+  });
+
+  it('a batch of gzip bombs does not take the stack down; the records beside them come out stamped', async () => {
+    const team = unique('team');
+    const service = await serviceOwnedBy(team);
+    const run = randomUUID().slice(0, 8);
+    // 60 MiB of JSON lines each, ~150 KB compressed: 30 of them are 4.5 MB, one PutRecords call.
+    const bomb = gzipSync(Buffer.from(`{"service.name":"${service}"}\n`.repeat((60 * 1024 * 1024) / 40)), {
+      level: 9,
+    });
+    const records = [
+      ...Array.from({ length: 30 }, (_, i) => ({ partitionKey: `${run}-bomb-${i}`, data: bomb })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        partitionKey: `${run}-legit-${i}`,
+        data: sdkTraceRequest({ 'service.name': service }, 1),
+      })),
+    ];
+    await putRecords(kinesis, state.kinesis.inputStream, records);
+    const out = await outputOf(state.kinesis.outputStream, records, 90_000);
+    assert.deepEqual(
+      records.filter((r) => !out.has(r.partitionKey)).map((r) => r.partitionKey),
+      [],
+      'records in = records out',
+    );
+    for (const r of records.filter((r) => r.partitionKey.includes('-legit-')))
+      assert.deepEqual(protobufOwnership(out.get(r.partitionKey) as Buffer).protobufjs, [[team]]);
+    for (const r of records.filter((r) => r.partitionKey.includes('-bomb-')))
+      assert.ok((out.get(r.partitionKey) as Buffer).equals(bomb), 'a bomb passes through undecoded');
+    // And the stack still answers.
+    assert.equal((await call('GET', `/v1/services/${service}`, { as: 'reader' })).status, 200);
   });
 
   it('quarantine: unstamped records go to the quarantine stream, not the output; the replay reads them', async () => {
