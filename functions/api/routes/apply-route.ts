@@ -17,6 +17,14 @@ import {
   refusalProblem,
   refusedChanges,
 } from '#functions/api/routes/apply-authorization';
+import {
+  claimProblem,
+  claimsAnything,
+  refusedClaims,
+  type ServiceWrite,
+  storedServices,
+} from '#functions/api/routes/telemetry-claims';
+import type { Principal } from '#shared/auth/principal';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type CurrentEntity, type PlannedChange, planApply, summarize } from '#shared/catalog/apply-plan';
 import { catalogDocument, type DocumentEntity } from '#shared/catalog/catalog-document';
@@ -24,7 +32,7 @@ import { type EntityRef, entityRef, referencesOf } from '#shared/catalog/entity-
 import { jsonResponse } from '#shared/http/json-response';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { validationProblem } from '#shared/http/validation-problem';
-import { type CatalogStore, StoreError } from '#shared/store/catalog-store';
+import { type CatalogStore, type StoredDocument, StoreError } from '#shared/store/catalog-store';
 
 const flags = new Set(['dryRun', 'prune']);
 
@@ -76,6 +84,31 @@ async function missingReferences(
     }
   }
   return missing;
+}
+
+/** The document's services against the catalog as it will be: its services written, prune's deleted. */
+async function claimsProblem(
+  { store, access }: ApiDeps,
+  principal: Principal,
+  entities: DocumentEntity[],
+  current: ReadonlyMap<EntityRef, CurrentEntity>,
+  plan: readonly PlannedChange[],
+) {
+  const writes: ServiceWrite[] = entities
+    .filter((e) => e.kind === 'service')
+    .map(({ kind: _, ...proposed }) => {
+      const stored = current.get(entityRef('service', proposed.id))?.doc as StoredDocument | undefined;
+      return { ...(stored ? { current: stored } : {}), proposed };
+    });
+  if (!claimsAnything(writes)) return undefined;
+  const stored = await storedServices(store);
+  const replaced = new Set([
+    ...writes.map((w) => w.proposed.id),
+    ...plan.filter((c) => c.kind === 'service' && c.action === 'delete').map((c) => c.id),
+  ]);
+  const catalog = [...stored.filter((s) => !replaced.has(s.id)), ...writes.map((w) => w.proposed)];
+  const byId = new Map(stored.map((s) => [s.id, s]));
+  return claimProblem(await refusedClaims(access, principal, writes, catalog, byId));
 }
 
 const report = (change: PlannedChange, extra: Record<string, unknown> = {}) => ({
@@ -132,6 +165,8 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
       .map((c) => prunable.find((e) => entityRef(e.kind, e.id) === c.ref) as PrunableEntity);
     const refused = await refusedChanges(deps, principal, entities, current, deletes);
     if (refused.length) throw refusalProblem(refused);
+    const claims = await claimsProblem(deps, principal, entities, current, plan);
+    if (claims) throw claims;
 
     const missing = await missingReferences(store, entities, current);
     if (missing.length)

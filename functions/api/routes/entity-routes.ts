@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { writeAuthorized } from '#functions/api/authorized-write';
 import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
+import { requireClaims } from '#functions/api/routes/telemetry-claims';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type KindInfo, kinds } from '#shared/catalog/entity-kinds';
 import { jsonResponse } from '#shared/http/json-response';
@@ -62,8 +63,19 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
           ref: ref(id),
           expected,
           read: () => store.get(kind, id),
-          authorize: (current) =>
-            access.require(principal, `catalog:Put${noun}`, ref(id), current ? [current.doc, doc] : [doc]),
+          authorize: async (current) => {
+            await access.require(
+              principal,
+              `catalog:Put${noun}`,
+              ref(id),
+              current ? [current.doc, doc] : [doc],
+            );
+            if (kind === 'service')
+              await requireClaims(store, access, principal, {
+                ...(current ? { current: current.doc } : {}),
+                proposed: doc,
+              });
+          },
           write: (precondition) =>
             store.put(kind, doc, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
         });
