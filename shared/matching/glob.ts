@@ -20,6 +20,8 @@ export interface Glob {
   readonly text: string;
   /** Per UTF-16 unit of `text`: literal, `*` or `?`. */
   readonly kinds: Uint8Array;
+  /** Without `?`: the literal runs between the stars, matched with native string search. */
+  readonly segments: readonly string[] | undefined;
 }
 
 const kindOf = (c: string) => (c === '*' ? anyRun : c === '?' ? anyOne : literal);
@@ -37,11 +39,47 @@ export function globOf(pieces: readonly { text: string; wildcards: boolean }[]):
       for (let i = 0; i < piece.text.length; i++) kinds[at + i] = kindOf(piece.text[i] as string);
     at += piece.text.length;
   }
-  return { text, kinds };
+  // One object shape for both kinds of glob keeps the property reads monomorphic.
+  return { text, kinds, segments: kinds.includes(anyOne) ? undefined : segmentsOf(text, kinds) };
+}
+
+function segmentsOf(text: string, kinds: Uint8Array): string[] {
+  const segments: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i === text.length || kinds[i] === anyRun) {
+      segments.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return segments;
+}
+
+/**
+ * Star-only globs (most selectors and policies): the first run must start the
+ * value, the last end it, and each one between is taken at its leftmost
+ * occurrence after the previous, which leaves the most room for the rest.
+ */
+function matchSegments(segments: readonly string[], value: string): boolean {
+  const first = segments[0] as string;
+  if (segments.length === 1) return value === first;
+  const last = segments[segments.length - 1] as string;
+  if (value.length < first.length + last.length || !value.startsWith(first) || !value.endsWith(last))
+    return false;
+  const end = value.length - last.length;
+  let at = first.length;
+  for (let i = 1; i < segments.length - 1; i++) {
+    const segment = segments[i] as string;
+    const found = value.indexOf(segment, at);
+    if (found < 0 || found + segment.length > end) return false;
+    at = found + segment.length;
+  }
+  return true;
 }
 
 /** Whether the glob matches the whole value; at most |glob| × |value| steps. */
 export function matchGlob(glob: Glob, value: string): boolean {
+  if (glob.segments) return matchSegments(glob.segments, value);
   const { text, kinds } = glob;
   const n = text.length;
   const m = value.length;
