@@ -111,6 +111,7 @@ export function matchGlob(glob: Glob, value: string): boolean {
  * |a| × |b| of them, each visited once; returns a witness value when there is one.
  */
 export function globsIntersect(a: Glob, b: Glob): string | undefined {
+  if (!literalEndsAgree(a, b)) return undefined;
   const n = a.text.length;
   const m = b.text.length;
   const width = m + 1;
@@ -143,6 +144,21 @@ export function globsIntersect(a: Glob, b: Glob): string | undefined {
     visit(ka === anyRun ? i : i + 1, kb === anyRun ? j : j + 1, key, char);
   }
   return undefined;
+}
+
+/**
+ * Whether the literal characters before the first wildcard, and after the
+ * last, agree where both globs have them: a cheap refusal that spares most
+ * pairs of real selectors (`search-*` and `checkout-*`) the full walk.
+ */
+function literalEndsAgree(a: Glob, b: Glob): boolean {
+  const n = a.text.length;
+  const m = b.text.length;
+  for (let i = 0; i < n && i < m && a.kinds[i] === literal && b.kinds[i] === literal; i++)
+    if (a.text.charCodeAt(i) !== b.text.charCodeAt(i)) return false;
+  for (let i = 1; i <= n && i <= m && a.kinds[n - i] === literal && b.kinds[m - i] === literal; i++)
+    if (a.text.charCodeAt(n - i) !== b.text.charCodeAt(m - i)) return false;
+  return true;
 }
 
 /** A character both positions accept, if any (a wildcard accepts any; `x` stands for "any"). */

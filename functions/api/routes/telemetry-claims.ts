@@ -89,13 +89,16 @@ export async function refusedClaims(
           reason: decision.reason,
         });
     }
-    const contests = contestedClaims(
-      current as ClaimingService | undefined,
-      claimant,
-      catalog as readonly ClaimingService[],
+    // Only services the caller may not change can be wronged: the others are not even compared,
+    // so services a caller plants for itself cannot make its next write expensive.
+    const protectedServices: ClaimingService[] = [];
+    for (const other of catalog as readonly ClaimingService[]) {
+      if (other.id === proposed.id || !other.selectors?.length) continue;
+      if (!(await mayChangeOwner(other.id))) protectedServices.push(other);
+    }
+    refusals.contested.push(
+      ...contestedClaims(current as ClaimingService | undefined, claimant, protectedServices),
     );
-    for (const contest of contests)
-      if (!(await mayChangeOwner(contest.owner))) refusals.contested.push(contest);
   }
   return refusals;
 }
