@@ -4,6 +4,7 @@
  * Prints one JSON line: the results of every adversarial match.
  */
 import { globMatches } from '#shared/matching/glob';
+import { compileSelectors } from '#shared/ownership/selector-matcher';
 
 const value = (length: number, char = 'a') => char.repeat(length);
 const cases: [string, string][] = [
@@ -17,4 +18,9 @@ const cases: [string, string][] = [
 const results = [];
 for (let round = 0; round < 20; round++)
   for (const [pattern, v] of cases) results.push(globMatches(pattern, v));
-console.log(JSON.stringify(results.slice(0, cases.length)));
+// The enricher's and /v1/resolve's matcher, with the selector that stalled a shard.
+const selectors = compileSelectors([
+  { id: 'stall', selectors: [{ attribute: 'faas.name', match: 'glob', value: '*a*a*a*a*a*a*!' }] },
+]);
+results.push(selectors.match({ 'faas.name': value(1_024) }) === undefined);
+console.log(JSON.stringify([...results.slice(0, cases.length), results.at(-1)]));
