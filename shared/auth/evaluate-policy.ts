@@ -6,7 +6,7 @@
 import { builtinPolicies } from '#shared/auth/builtin-policies';
 import type { ConditionOperator, Policy, Statement } from '#shared/auth/policy-schema';
 import type { PortolanScope, Principal } from '#shared/auth/principal';
-import { globMatches } from '#shared/matching/glob';
+import { compileGlob, type Glob, globMatches, globOf, matchGlob } from '#shared/matching/glob';
 
 export interface AuthorizationRequest {
   principal: Principal;
@@ -70,13 +70,34 @@ const variable = /\$\{token\.([A-Za-z0-9_:.-]+)\}/g;
 
 /** Replaces `${token.<claim>}`; undefined when a claim is missing, so the value matches nothing. */
 function substitute(value: string, claims: Record<string, unknown>): string | undefined {
-  let missing = false;
-  const result = value.replace(variable, (_, claim: string) => {
-    const [resolved] = asStrings(claims[claim]);
-    if (resolved === undefined) missing = true;
-    return resolved ?? '';
-  });
-  return missing ? undefined : result;
+  const pieces = substitutedPieces(value, claims);
+  return pieces?.map((p) => p.text).join('');
+}
+
+/**
+ * The template as a glob: the policy author's `*` and `?` are wildcards, a
+ * claim's are not, so a token claiming `acme/*` cannot widen `repository/${token.repository}`.
+ */
+function substituteGlob(value: string, claims: Record<string, unknown>): Glob | undefined {
+  if (!value.includes('${')) return compileGlob(value);
+  const pieces = substitutedPieces(value, claims);
+  return pieces && globOf(pieces);
+}
+
+function substitutedPieces(value: string, claims: Record<string, unknown>) {
+  const pieces: { text: string; wildcards: boolean }[] = [];
+  let at = 0;
+  for (const found of value.matchAll(variable)) {
+    const [resolved] = asStrings(claims[found[1] as string]);
+    if (resolved === undefined) return undefined;
+    pieces.push(
+      { text: value.slice(at, found.index), wildcards: true },
+      { text: resolved, wildcards: false },
+    );
+    at = found.index + found[0].length;
+  }
+  pieces.push({ text: value.slice(at), wildcards: true });
+  return pieces;
 }
 
 const dotted = (document: Record<string, unknown>, path: string): unknown =>
@@ -85,15 +106,29 @@ const dotted = (document: Record<string, unknown>, path: string): unknown =>
     return (node as Record<string, unknown>)[key];
   }, document);
 
+/** Each operator: whether it negates, and whether one (substituted) expected value fits one actual value. */
 const compare: Record<
   ConditionOperator,
-  { negated: boolean; test: (pattern: string, actual: string) => boolean }
+  {
+    negated: boolean;
+    test: (expected: string, claims: Record<string, unknown>) => ((a: string) => boolean) | undefined;
+  }
 > = {
-  StringEquals: { negated: false, test: (p, a) => p === a },
-  StringNotEquals: { negated: true, test: (p, a) => p === a },
-  StringLike: { negated: false, test: globMatches },
-  StringNotLike: { negated: true, test: globMatches },
+  StringEquals: { negated: false, test: equalsTest },
+  StringNotEquals: { negated: true, test: equalsTest },
+  StringLike: { negated: false, test: likeTest },
+  StringNotLike: { negated: true, test: likeTest },
 };
+
+function equalsTest(expected: string, claims: Record<string, unknown>) {
+  const value = substitute(expected, claims);
+  return value === undefined ? undefined : (actual: string) => actual === value;
+}
+
+function likeTest(expected: string, claims: Record<string, unknown>) {
+  const glob = substituteGlob(expected, claims);
+  return glob && ((actual: string) => matchGlob(glob, actual));
+}
 
 const usesResource = (statement: Statement) =>
   Object.values(statement.conditions ?? {}).some((block) =>
@@ -117,10 +152,10 @@ function conditionsHold(
       const actual = asStrings(
         scope === 'token' ? claims[path.join('.')] : dotted(document ?? {}, path.join('.')),
       );
-      const patterns = toList(expected)
-        .map((value) => substitute(value, claims))
-        .filter((value) => value !== undefined);
-      const matched = patterns.some((pattern) => actual.some((value) => test(pattern, value)));
+      const tests = toList(expected)
+        .map((value) => test(value, claims))
+        .filter((fits) => fits !== undefined);
+      const matched = tests.some((fits) => actual.some(fits));
       if (matched === negated) return false;
     }
   }
@@ -130,9 +165,11 @@ function conditionsHold(
 function applies({ statement }: SourcedStatement, request: AuthorizationRequest): boolean {
   const { action, resource, documents, principal } = request;
   if (!statement.actions.some((glob) => globMatches(glob, action))) return false;
-  if (!statement.resources.some((glob) => globMatches(substitute(glob, principal.claims) ?? '', resource))) {
-    return false;
-  }
+  const resourceFits = (template: string) => {
+    const glob = substituteGlob(template, principal.claims);
+    return glob !== undefined && matchGlob(glob, resource);
+  };
+  if (!statement.resources.some(resourceFits)) return false;
   if (!usesResource(statement) || documents.length === 0) return conditionsHold(statement, principal.claims);
   const holds = (document: Record<string, unknown>) => conditionsHold(statement, principal.claims, document);
   // A deny that fits either side of a change applies; an allow must fit both.

@@ -6,7 +6,7 @@
  *   2. among prefixes the longest, among globs the one with most literal characters;
  *   3. then the service id, alphabetically (stable, so a record never flips owner).
  */
-import { globToRegExp, literalLength } from '#shared/matching/glob';
+import { compileGlob, type Glob, literalLength, matchGlob } from '#shared/matching/glob';
 import type { OwnershipMatch, SourceAttributes } from '#shared/ownership/ownership-context';
 
 export interface ServiceSelectors {
@@ -21,10 +21,14 @@ interface Candidate {
   value: string;
   rank: number;
   specificity: number;
-  regexp?: RegExp;
+  glob?: Glob;
 }
 
-const rankOf = { exact: 3, prefix: 2, glob: 1 } as const;
+export const rankOf = { exact: 3, prefix: 2, glob: 1 } as const;
+
+/** Within one rank, the longer prefix or the glob with more literal characters is more specific. */
+export const selectorSpecificity = (selector: { match: 'exact' | 'prefix' | 'glob'; value: string }) =>
+  selector.match === 'glob' ? literalLength(selector.value) : selector.value.length;
 
 export interface SelectorMatcher {
   match(attributes: SourceAttributes): OwnershipMatch | undefined;
@@ -44,8 +48,8 @@ export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher 
         service: service.id,
         ...selector,
         rank: rankOf[selector.match],
-        specificity: selector.match === 'glob' ? literalLength(selector.value) : selector.value.length,
-        ...(selector.match === 'glob' ? { regexp: globToRegExp(selector.value) } : {}),
+        specificity: selectorSpecificity(selector),
+        ...(selector.match === 'glob' ? { glob: compileGlob(selector.value) } : {}),
       };
       if (selector.match === 'exact') {
         const byValue = exact.get(selector.attribute) ?? new Map<string, Candidate>();
@@ -79,8 +83,8 @@ export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher 
           if (hit && better(hit, best)) best = hit;
           for (const candidate of candidates ?? []) {
             if (!better(candidate, best)) continue;
-            const matches = candidate.regexp
-              ? candidate.regexp.test(value)
+            const matches = candidate.glob
+              ? matchGlob(candidate.glob, value)
               : value.startsWith(candidate.value);
             if (matches) best = candidate;
           }

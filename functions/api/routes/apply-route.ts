@@ -1,8 +1,9 @@
 /**
  * `POST /v1/apply[?dryRun=true][&prune=true]`: converges the catalog to a
- * whole document. Validates it, plans it against the catalog, authorizes every
- * change on its own (a refused entity is named with the deciding statement,
- * and then nothing is written), and applies the changes one audited
+ * whole document. Validates it, checks `catalog:Apply`, plans it against the
+ * catalog, authorizes every entity on its own (apply-authorization.ts; a
+ * refused entity is named with the deciding statement, and then nothing is
+ * written), and applies the changes one audited
  * transaction each, referenced entities first. A failure midway leaves a
  * prefix of the plan applied; the next apply plans again from what is there
  * and completes it. An unchanged entity writes nothing and no audit event.
@@ -10,15 +11,28 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { bodyObject } from '#functions/api/request-parsing';
+import {
+  applyResource,
+  type PrunableEntity,
+  refusalProblem,
+  refusedChanges,
+} from '#functions/api/routes/apply-authorization';
+import {
+  claimProblem,
+  claimsAnything,
+  refusedClaims,
+  type ServiceWrite,
+  storedServices,
+} from '#functions/api/routes/telemetry-claims';
 import type { Principal } from '#shared/auth/principal';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type CurrentEntity, type PlannedChange, planApply, summarize } from '#shared/catalog/apply-plan';
 import { catalogDocument, type DocumentEntity } from '#shared/catalog/catalog-document';
-import { type EntityRef, entityRef, kinds, referencesOf } from '#shared/catalog/entity-kinds';
+import { type EntityRef, entityRef, referencesOf } from '#shared/catalog/entity-kinds';
 import { jsonResponse } from '#shared/http/json-response';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { validationProblem } from '#shared/http/validation-problem';
-import { type CatalogStore, StoreError } from '#shared/store/catalog-store';
+import { type CatalogStore, type StoredDocument, StoreError } from '#shared/store/catalog-store';
 
 const flags = new Set(['dryRun', 'prune']);
 
@@ -30,16 +44,17 @@ function booleanQuery(value: string | undefined, name: string): boolean {
 
 /** Every service of the scope's repository, and the repository itself: what `prune` may delete. */
 async function inScope(store: CatalogStore, repository: string) {
-  const found: { kind: 'service' | 'repository'; id: string; version: number }[] = [];
+  const found: PrunableEntity[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.list('service', { limit: 100, ...(cursor ? { cursor } : {}) });
     for (const e of page.items)
-      if (e.doc.repository === repository) found.push({ kind: 'service', id: e.doc.id, version: e.version });
+      if (e.doc.repository === repository)
+        found.push({ kind: 'service', id: e.doc.id, version: e.version, doc: e.doc });
     cursor = page.nextCursor;
   } while (cursor);
   const repo = await store.get('repository', repository);
-  if (repo) found.push({ kind: 'repository', id: repository, version: repo.version });
+  if (repo) found.push({ kind: 'repository', id: repository, version: repo.version, doc: repo.doc });
   return found;
 }
 
@@ -71,24 +86,29 @@ async function missingReferences(
   return missing;
 }
 
-async function authorizeChanges(
-  deps: ApiDeps,
+/** The document's services against the catalog as it will be: its services written, prune's deleted. */
+async function claimsProblem(
+  { store, access }: ApiDeps,
   principal: Principal,
-  plan: PlannedChange[],
-  current: Map<EntityRef, CurrentEntity>,
+  entities: DocumentEntity[],
+  current: ReadonlyMap<EntityRef, CurrentEntity>,
+  plan: readonly PlannedChange[],
 ) {
-  const refused: (PlannedChange & { decidedBy: string; reason: string })[] = [];
-  for (const change of plan) {
-    if (change.action === 'unchanged') continue;
-    const noun = kinds[change.kind].noun;
-    const action = change.action === 'delete' ? `catalog:Delete${noun}` : `catalog:Put${noun}`;
-    const before = current.get(change.ref)?.doc;
-    const documents = [before, change.doc].filter((d): d is Record<string, unknown> => d !== undefined);
-    const decision = await deps.access.decide(principal, action, change.ref, documents);
-    if (!decision.allowed)
-      refused.push({ ...change, decidedBy: decision.decidedBy, reason: decision.reason });
-  }
-  return refused;
+  const writes: ServiceWrite[] = entities
+    .filter((e) => e.kind === 'service')
+    .map(({ kind: _, ...proposed }) => {
+      const stored = current.get(entityRef('service', proposed.id))?.doc as StoredDocument | undefined;
+      return { ...(stored ? { current: stored } : {}), proposed };
+    });
+  if (!claimsAnything(writes)) return undefined;
+  const stored = await storedServices(store);
+  const replaced = new Set([
+    ...writes.map((w) => w.proposed.id),
+    ...plan.filter((c) => c.kind === 'service' && c.action === 'delete').map((c) => c.id),
+  ]);
+  const catalog = [...stored.filter((s) => !replaced.has(s.id)), ...writes.map((w) => w.proposed)];
+  const byId = new Map(stored.map((s) => [s.id, s]));
+  return claimProblem(await refusedClaims(access, principal, writes, catalog, byId));
 }
 
 const report = (change: PlannedChange, extra: Record<string, unknown> = {}) => ({
@@ -128,6 +148,9 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
         'prune needs the document to declare its scope, e.g. "scope": { "repository": "github.com/acme/checkout" }',
       );
 
+    // Before anything is read: a caller without catalog:Apply learns nothing about the catalog.
+    await deps.access.require(principal, 'catalog:Apply', applyResource(document.scope));
+
     const { store } = deps;
     const current = new Map<EntityRef, CurrentEntity>();
     const found = await Promise.all(entities.map((e) => store.get(e.kind, e.id)));
@@ -135,36 +158,23 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
       const entity = found[i];
       if (entity) current.set(entityRef(e.kind, e.id), { doc: entity.doc, version: entity.version });
     }
+    const prunable = prune && document.scope ? await inScope(store, document.scope.repository) : [];
+    const plan = planApply(entities, current, prunable);
+    const deletes = plan
+      .filter((c) => c.action === 'delete')
+      .map((c) => prunable.find((e) => entityRef(e.kind, e.id) === c.ref) as PrunableEntity);
+    const refused = await refusedChanges(deps, principal, entities, current, deletes);
+    if (refused.length) throw refusalProblem(refused);
+    const claims = await claimsProblem(deps, principal, entities, current, plan);
+    if (claims) throw claims;
+
     const missing = await missingReferences(store, entities, current);
     if (missing.length)
       throw problems.validation(
         `The catalog document refers to entities that do not exist: ${missing[0]?.detail}`,
         missing,
       );
-    const prunable = prune && document.scope ? await inScope(store, document.scope.repository) : [];
-    const plan = planApply(entities, current, prunable);
     const summary = summarize(plan);
-
-    const refused = await authorizeChanges(deps, principal, plan, current);
-    if (refused.length) {
-      const first = refused[0] as (typeof refused)[number];
-      throw new HttpProblem(
-        403,
-        'Forbidden',
-        `${refused.length} change(s) refused, nothing written; first: ${first.action} ${first.ref}: ${first.reason}`,
-        {
-          decidedBy: first.decidedBy,
-          refused: refused.map((r) => ({
-            ref: r.ref,
-            action: r.action,
-            decidedBy: r.decidedBy,
-            reason: r.reason,
-          })),
-          summary,
-        },
-        'urn:portolan:problem:forbidden',
-      );
-    }
     if (dryRun) return jsonResponse(200, { dryRun: true, summary, changes: plan.map((c) => report(c)) });
 
     const ctx = { actor: toAuditActor(principal), requestId: awsRequestId };

@@ -33,6 +33,8 @@ export const auditRoutes = ({ store, access }: ApiDeps): ApiRoute[] => [
     handler: async (event, { principal }) => {
       const entity = entityParam(event);
       await access.require(principal, 'audit:ReadEvents', `audit/${entity}`);
+      // A policy's events carry its statements: reading them is reading the policy.
+      if (entity.startsWith('policy/')) await access.require(principal, 'policy:GetPolicy', entity);
       const page = await store.auditEvents(entity, pageRequest(event));
       return jsonResponse(200, page);
     },

@@ -1,7 +1,9 @@
 /** `/v1/{teams,services,repositories,environments}`: list, and get / put / delete one entity. */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
+import { writeAuthorized } from '#functions/api/authorized-write';
 import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
+import { requireClaims } from '#functions/api/routes/telemetry-claims';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type KindInfo, kinds } from '#shared/catalog/entity-kinds';
 import { jsonResponse } from '#shared/http/json-response';
@@ -57,11 +59,25 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
         const id = pathId(event, idSchema, kind);
         const expected = versionPrecondition(event);
         const doc = parseEntity(info, id, bodyObject(event));
-        const current = await store.get(kind, id);
-        await access.require(principal, `catalog:Put${noun}`, ref(id), current ? [current.doc, doc] : [doc]);
-        const result = await store.put(kind, doc, expected, {
-          actor: toAuditActor(principal),
-          requestId: awsRequestId,
+        const result = await writeAuthorized({
+          ref: ref(id),
+          expected,
+          read: () => store.get(kind, id),
+          authorize: async (current) => {
+            await access.require(
+              principal,
+              `catalog:Put${noun}`,
+              ref(id),
+              current ? [current.doc, doc] : [doc],
+            );
+            if (kind === 'service')
+              await requireClaims(store, access, principal, {
+                ...(current ? { current: current.doc } : {}),
+                proposed: doc,
+              });
+          },
+          write: (precondition) =>
+            store.put(kind, doc, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
         });
         if (result.changed) metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
         return jsonResponse(result.created ? 201 : 200, representation(result.entity), {
@@ -76,9 +92,15 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
       handler: async (event, { principal, awsRequestId }) => {
         const id = pathId(event, idSchema, kind);
         const expected = versionPrecondition(event);
-        const current = await store.get(kind, id);
-        await access.require(principal, `catalog:Delete${noun}`, ref(id), current ? [current.doc] : []);
-        await store.delete(kind, id, expected, { actor: toAuditActor(principal), requestId: awsRequestId });
+        await writeAuthorized({
+          ref: ref(id),
+          expected,
+          read: () => store.get(kind, id),
+          authorize: (current) =>
+            access.require(principal, `catalog:Delete${noun}`, ref(id), current ? [current.doc] : []),
+          write: (precondition) =>
+            store.delete(kind, id, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
+        });
         metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
         return { statusCode: 204 };
       },

@@ -1,5 +1,6 @@
 /** `/v1/policies`: the IAM-like access policies, versioned and audited like catalog entities. */
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
+import { writeAuthorized } from '#functions/api/authorized-write';
 import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
 import { policySchema } from '#shared/auth/policy-schema';
 import { toAuditActor } from '#shared/auth/principal-claims';
@@ -43,10 +44,16 @@ export const policyRoutes = ({ store, access }: ApiDeps): ApiRoute[] => [
       }
       const parsed = policySchema.safeParse({ ...body, id });
       if (!parsed.success) throw validationProblem(parsed.error, 'policy');
-      await access.require(principal, 'policy:PutPolicy', `policy/${id}`);
-      const result = await store.put('policy', parsed.data, expected, {
-        actor: toAuditActor(principal),
-        requestId: awsRequestId,
+      const result = await writeAuthorized({
+        ref: `policy/${id}`,
+        expected,
+        read: () => store.get('policy', id),
+        authorize: () => access.require(principal, 'policy:PutPolicy', `policy/${id}`),
+        write: (precondition) =>
+          store.put('policy', parsed.data, precondition, {
+            actor: toAuditActor(principal),
+            requestId: awsRequestId,
+          }),
       });
       access.invalidate();
       return jsonResponse(result.created ? 201 : 200, representation(result.entity), {
@@ -60,8 +67,17 @@ export const policyRoutes = ({ store, access }: ApiDeps): ApiRoute[] => [
     handler: async (event, { principal, awsRequestId }) => {
       const id = pathId(event, slugId, 'policy');
       const expected = versionPrecondition(event);
-      await access.require(principal, 'policy:DeletePolicy', `policy/${id}`);
-      await store.delete('policy', id, expected, { actor: toAuditActor(principal), requestId: awsRequestId });
+      await writeAuthorized({
+        ref: `policy/${id}`,
+        expected,
+        read: () => store.get('policy', id),
+        authorize: () => access.require(principal, 'policy:DeletePolicy', `policy/${id}`),
+        write: (precondition) =>
+          store.delete('policy', id, precondition, {
+            actor: toAuditActor(principal),
+            requestId: awsRequestId,
+          }),
+      });
       access.invalidate();
       return { statusCode: 204 };
     },

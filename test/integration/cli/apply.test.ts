@@ -116,6 +116,7 @@ describe('POST /v1/apply', () => {
       body: {
         principal: { repository_owner: owner },
         statements: [
+          { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
           {
             sid: 'OwnServices',
             effect: 'allow',
@@ -149,7 +150,7 @@ describe('POST /v1/apply', () => {
     assert.deepEqual(others, [], "only the other repository's service is refused");
     assert.deepEqual(
       { ref: only?.ref, action: only?.action, decidedBy: only?.decidedBy },
-      { ref: `service/${theirs}`, action: 'create', decidedBy: 'default-deny' },
+      { ref: `service/${theirs}`, action: 'put', decidedBy: 'default-deny' },
     );
     assert.match(only?.reason ?? '', /no statement allows it \(default deny\)/);
     assert.match(String(refused.body.detail), /1 change\(s\) refused, nothing written/);

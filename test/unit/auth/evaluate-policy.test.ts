@@ -307,6 +307,47 @@ describe('authorize', () => {
     assert.equal(decide(['prod', 'staging']), true);
     assert.equal(decide(['prod']), false);
   });
+
+  it('matches a substituted claim literally: a claim of acme/* or acme/check?ut does not widen a statement', () => {
+    const policy = policySchema.parse({
+      id: 'claims',
+      statements: [
+        {
+          sid: 'OwnRepository',
+          effect: 'allow',
+          actions: ['catalog:PutRepository'],
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy variable, IAM's ${...} syntax
+          resources: ['repository/github.com/${token.repository}'],
+        },
+        {
+          sid: 'OwnServicesLike',
+          effect: 'allow',
+          actions: ['catalog:PutService'],
+          resources: ['service/*'],
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy variable, IAM's ${...} syntax
+          conditions: { StringLike: { 'resource.repository': 'github.com/${token.repository}*' } },
+        },
+      ],
+    });
+    const decide = (
+      repository: string,
+      action: string,
+      resource: string,
+      doc: Record<string, unknown> = {},
+    ) =>
+      authorize({ principal: github(repository), action, resource, documents: [doc], policies: [policy] })
+        .allowed;
+    const payments = 'repository/github.com/acme/payments';
+    assert.equal(decide('acme/payments', 'catalog:PutRepository', payments), true);
+    assert.equal(decide('acme/*', 'catalog:PutRepository', payments), false);
+    assert.equal(decide('acme/p?yments', 'catalog:PutRepository', payments), false);
+    const checkout = { repository: 'github.com/acme/checkout' };
+    assert.equal(decide('acme/checkout', 'catalog:PutService', 'service/c', checkout), true);
+    assert.equal(decide('acme/check?ut', 'catalog:PutService', 'service/c', checkout), false);
+    assert.equal(decide('acme/*', 'catalog:PutService', 'service/c', checkout), false);
+    // The author's own wildcard after the claim still works: a claim that is a prefix matches.
+    assert.equal(decide('acme/check', 'catalog:PutService', 'service/c', checkout), true);
+  });
 });
 
 describe('effectivePermissions', () => {
