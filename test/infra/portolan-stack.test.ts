@@ -241,6 +241,23 @@ describe('catalog API and identity', () => {
     assert.match(trusted, /token\.actions\.githubusercontent\.com/);
     assert.match(trusted, /https:\/\/github\.com\/acme/);
   });
+
+  it('the authorizer refuses tokens valid for longer than the configured lifetime (24 hours unless set)', () => {
+    const lifetimeOf = (t: typeof template) =>
+      t.toJSON().Resources[logicalId(t, 'AWS::Lambda::Function', 'CatalogApiAuthorizer')].Properties
+        .Environment.Variables.MAX_TOKEN_LIFETIME_SECONDS;
+    assert.equal(lifetimeOf(template), '86400');
+    const configured = synthStack({
+      maxTokenLifetimeMinutes: '60',
+      oidcIssuers: JSON.stringify([{ ...github, allowMultipleAudiences: true }]),
+    }).template;
+    assert.equal(lifetimeOf(configured), '3600');
+    const authorizer = logicalId(configured, 'AWS::Lambda::Function', 'CatalogApiAuthorizer');
+    const trusted = JSON.stringify(
+      configured.toJSON().Resources[authorizer].Properties.Environment.Variables.TRUSTED_ISSUERS,
+    );
+    assert.match(trusted, /allowMultipleAudiences\\":true/);
+  });
 });
 
 describe('observability', () => {
