@@ -275,6 +275,26 @@ describe('observability', () => {
     });
     full.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
+
+  it('alarms when the API answers 503 because DynamoDB is unavailable (its DependencyUnavailable metric)', () => {
+    full.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Portolan',
+      MetricName: 'DependencyUnavailable',
+      Dimensions: [{ Name: 'service', Value: 'portolan-api' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
+    const [api] = Object.values(
+      full.findResources('AWS::Lambda::Function', { Properties: { Description: 'Portolan catalog API' } }),
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } }[];
+    const variables = api?.Properties.Environment.Variables ?? {};
+    assert.deepEqual(
+      [variables.POWERTOOLS_SERVICE_NAME, variables.POWERTOOLS_METRICS_NAMESPACE],
+      ['portolan-api', 'Portolan'],
+    );
+  });
 });
 
 describe('outputs', () => {
