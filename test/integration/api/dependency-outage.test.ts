@@ -107,7 +107,7 @@ function assertUnavailable(r: Awaited<ReturnType<typeof request>>, what: string)
 }
 
 describe('DynamoDB outage: 503, logged once, counted', () => {
-  it('DynamoDB Local stopped: GET, PUT, list and resolve answer 503 with Retry-After; one log line, one metric each', async () => {
+  it('DynamoDB Local stopped: GET, PUT, DELETE, list, audit, resolve and apply answer 503 with Retry-After; one log line, one metric each', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'portolan-outage-ddb-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const port = await claimPort({ variable: 'OUTAGE_DYNAMODB_PORT', fallback: 0 }, {});
@@ -139,6 +139,7 @@ describe('DynamoDB outage: 503, logged once, counted', () => {
       ['GET', '/v1/resolve?service.name=checkout'],
       ['DELETE', '/v1/teams/before'],
       ['GET', '/v1/audit?entity=team/before'],
+      ['POST', '/v1/apply', { apiVersion: 'portolan/v1', entities: [{ kind: 'team', ...team('applied') }] }],
     ];
     for (const [method, path, body] of calls) {
       const r = await request(gateway, method, path, body);
