@@ -157,9 +157,9 @@ export function makeTokenVerifier(
       }
       const trusted = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
       if (!trusted) {
-        const trusted = [...byIssuer.keys()].join(', ');
+        const names = [...byIssuer.keys()].join(', ');
         throw new TokenRejected(
-          `issuer ${JSON.stringify(issuer ?? null)} is not trusted (trusted: ${trusted})`,
+          `issuer ${JSON.stringify(issuer ?? null)} is not trusted (trusted: ${names})`,
         );
       }
       let claims: Record<string, unknown>;
