@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { type Document, LineCounter, parseAllDocuments } from 'yaml';
+import { type Document, isAlias, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { z } from 'zod';
 import { type CatalogDocument, catalogDocument, type DocumentEntity } from '#shared/catalog/catalog-document';
 import { fromBackstage, isBackstageEntity } from '#shared/catalog/import-backstage';
@@ -79,6 +79,75 @@ function issues(file: string, doc: Document, lines: LineCounter, error: z.ZodErr
   });
 }
 
+/**
+ * Limits on one catalog file, so that a hostile or broken file is a located
+ * error, not minutes of CPU or an exhausted heap. A real catalog is a few KiB,
+ * a handful of levels deep, with few if any aliases; the API takes 256 KiB.
+ */
+export const yamlLimits = {
+  fileBytes: 1024 * 1024,
+  /** Alias expansions per document (a "billion laughs" document needs thousands). */
+  aliasCount: 100,
+  /** Nesting of mappings and sequences, counted from the document's root. */
+  depth: 32,
+} as const;
+
+const at = (lines: LineCounter, offset: number) => {
+  const { line, col } = lines.linePos(offset);
+  return `${line}:${col}`;
+};
+
+/** The first alias of the document: where the expansion that went too far starts. */
+function firstAlias(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, (_key, node) => {
+    if (isAlias(node) && node.range) {
+      offset = node.range[0];
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return offset;
+}
+
+/** The path to the first value nested deeper than the limit, found without recursion. */
+function tooDeep(root: unknown, limit: number): (string | number)[] | undefined {
+  const pending: [unknown, (string | number)[]][] = [[root, []]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, path] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= limit) return path;
+    const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    for (const [key, child] of entries) pending.push([child, [...path, key]]);
+  }
+  return undefined;
+}
+
+/** A document's value within the limits, or the located problem. */
+function documentValue(
+  file: string,
+  doc: Document,
+  lines: LineCounter,
+): { value: unknown } | { problem: string } {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: yamlLimits.aliasCount });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    const offset = firstAlias(doc) ?? doc.range?.[0] ?? 0;
+    return {
+      problem: `${file}:${at(lines, offset)}: aliases expand to more than ${yamlLimits.aliasCount} copies (${error.message}); write the values out`,
+    };
+  }
+  const deep = tooDeep(value, yamlLimits.depth);
+  if (deep) {
+    return {
+      problem: `${file}:${locate(doc, lines, deep)}: ${formatPath(deep)}: nested more than ${yamlLimits.depth} levels deep`,
+    };
+  }
+  return { value };
+}
+
 export interface LoadedCatalog {
   document: CatalogDocument;
   notes: string[];
@@ -93,6 +162,13 @@ export function loadCatalog(paths: string[]): LoadedCatalog {
   let codeowners: { file: string; text: string } | undefined;
 
   for (const file of paths.flatMap(catalogFiles)) {
+    const bytes = statSync(file).size;
+    if (bytes > yamlLimits.fileBytes) {
+      problems.push(
+        `${file}: ${bytes} bytes, over the ${yamlLimits.fileBytes}-byte (1 MiB) limit of a catalog file; split it`,
+      );
+      continue;
+    }
     const text = readFileSync(file, 'utf8');
     if (basename(file) === 'CODEOWNERS') {
       codeowners = { file, text };
@@ -107,7 +183,12 @@ export function loadCatalog(paths: string[]): LoadedCatalog {
         }
         continue;
       }
-      const value = doc.toJS() as unknown;
+      const read = documentValue(file, doc, lines);
+      if ('problem' in read) {
+        problems.push(read.problem);
+        continue;
+      }
+      const { value } = read;
       if (value === null || value === undefined) continue;
       if (isBackstageEntity(value)) {
         backstage.push(value);

@@ -42,6 +42,10 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     otlpEndpoint: text('otlpEndpoint'),
     otlpTokenSecretArn: text('otlpTokenSecretArn'),
     corsOrigins: json<string[]>('corsOrigins'),
+    maxTokenLifetime:
+      number('maxTokenLifetimeMinutes') === undefined
+        ? undefined
+        : Duration.minutes(number('maxTokenLifetimeMinutes') as number),
     apiRateLimit: number('apiRateLimit'),
     apiBurstLimit: number('apiBurstLimit'),
     alarmEmail: text('alarmEmail'),

@@ -16,7 +16,7 @@ import { Observability } from '#infra/constructs/observability';
 export interface PortolanStackProps
   extends StackProps,
     Omit<IngestPipelineProps, 'tables'>,
-    Pick<CatalogApiProps, 'corsOrigins' | 'logRetention'> {
+    Pick<CatalogApiProps, 'corsOrigins' | 'logRetention' | 'maxTokenLifetime'> {
   /** Cognito hosted domain prefix (globally unique). */
   cognitoDomainPrefix: string;
   /** OIDC issuers trusted besides the user pool (GitHub Actions, Okta, Entra ID...). */
@@ -46,7 +46,7 @@ export class PortolanStack extends Stack {
     this.api = new CatalogApi(this, 'CatalogApi', {
       tables: this.tables,
       trustedIssuers: this.identity.trustedIssuers,
-      ...pick(props, ['corsOrigins', 'logRetention']),
+      ...pick(props, ['corsOrigins', 'logRetention', 'maxTokenLifetime']),
       ...(props.apiRateLimit ? { rateLimit: props.apiRateLimit } : {}),
       ...(props.apiBurstLimit ? { burstLimit: props.apiBurstLimit } : {}),
     });

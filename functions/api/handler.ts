@@ -22,6 +22,7 @@ import { resolveRoutes } from '#functions/api/routes/resolve-routes';
 import { whoamiRoute } from '#functions/api/routes/whoami-route';
 import { requiredEnv } from '#shared/config/required-env';
 import { bodySizeLimit } from '#shared/http/body-size-limit';
+import { DependencyUnavailable } from '#shared/http/dependency-outage';
 import { problemJsonErrors } from '#shared/http/problem-json-errors';
 import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
@@ -70,13 +71,15 @@ export function makeApiHandler(deps: ApiDeps) {
     .use(bodySizeLimit())
     .use(requirePrincipal())
     .use(routeParametersFromPath)
-    .use(problemJsonErrors(deps.logger))
+    .use(problemJsonErrors(deps.logger, deps.metrics))
     .handler(router as never);
 }
 
 /** Dependencies from the function's environment; no network until the first request. */
-export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
-  const client = createDocumentClient();
+export function apiDepsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  client = createDocumentClient(),
+): ApiDeps {
   const catalogTable = requiredEnv('CATALOG_TABLE', env);
   const store = makeDynamoCatalogStore({ client, catalogTable, auditTable: requiredEnv('AUDIT_TABLE', env) });
   const logger = new Logger();
@@ -87,6 +90,9 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
         // The API answers from the catalog as it is now: a cache with no lifetime.
         const catalog = new CatalogCache({ client, table: catalogTable, ttlMs: 0 });
         await catalog.prefetch([attributes]);
+        // The cache answers "unresolved" when it cannot read; asked directly, the API owes a 503.
+        if (catalog.stats.failures > 0)
+          throw new DependencyUnavailable('DynamoDB', 'the catalog could not be read to resolve ownership');
         return resolveOwnership(attributes, catalog.snapshot());
       },
       unowned: (page) => listUnownedSources(client, catalogTable, page),

@@ -41,7 +41,12 @@ export function pageRequest(event: ApiEvent, defaultLimit = 50, maxLimit = 100):
     }
     page.limit = limit;
   }
-  if (query.cursor !== undefined) page.cursor = query.cursor;
+  if (query.cursor !== undefined) {
+    // An empty cursor is no page this API ended on; silently starting over could loop a client forever.
+    if (query.cursor === '')
+      throw problems.badRequest('cursor is empty: omit it to start from the first page');
+    page.cursor = query.cursor;
+  }
   return page;
 }
 
@@ -65,13 +70,51 @@ export function versionPrecondition(event: ApiEvent): VersionPrecondition {
 
 export const etag = (version: number) => `"${version}"`;
 
-/** The request body as an object; the JSON parser middleware has already parsed it. */
+/**
+ * The request body as an object; the JSON parser middleware has already parsed it.
+ * JSON may escape half of a UTF-16 surrogate pair (`"\ud800"`), which no UTF-8
+ * store can keep: such a string is refused, naming the field.
+ */
 export function bodyObject(event: ApiEvent): Record<string, unknown> {
   const body = event.body as unknown;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw problems.badRequest('the body must be a JSON object');
   }
+  const broken = firstLoneSurrogate(body);
+  if (broken !== undefined) {
+    const detail = `${broken.what} contains a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape), which is not text`;
+    throw problems.validation(`The request body is invalid: ${broken.pointer}: ${detail}`, [
+      { pointer: broken.pointer, detail },
+    ]);
+  }
   return body as Record<string, unknown>;
+}
+
+/** With the `u` flag a paired surrogate is one code point, so this matches only lone ones. */
+const loneSurrogate = /[\uD800-\uDFFF]/u;
+
+const pointerToken = (key: string | number) => String(key).replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * The JSON Pointer of the first key or string value holding a lone surrogate.
+ * Iterative: a 256 KiB body can nest far deeper than the call stack allows.
+ */
+function firstLoneSurrogate(root: object): { pointer: string; what: string } | undefined {
+  const pending: [value: unknown, pointer: string, key: string | number][] = [[root, '', '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, pointer, key] = next;
+    if (typeof key === 'string' && loneSurrogate.test(key)) return { pointer, what: 'the key' };
+    if (typeof value === 'string') {
+      if (loneSurrogate.test(value)) return { pointer, what: 'the value' };
+    } else if (typeof value === 'object' && value !== null) {
+      const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [childKey, child] = entries[i] as readonly [string | number, unknown];
+        pending.push([child, `${pointer}/${pointerToken(childKey)}`, childKey]);
+      }
+    }
+  }
+  return undefined;
 }
 
 export function requiredQuery(event: ApiEvent, name: string, example: string): string {

@@ -18,6 +18,8 @@ import type { TrustedIssuer } from '#shared/auth/token-verifier';
 export interface CatalogApiProps {
   tables: DataTables;
   trustedIssuers: TrustedIssuer[];
+  /** The longest a presented token may still be valid (`exp` − now); longer-lived tokens are refused. @default 24 hours */
+  maxTokenLifetime?: Duration;
   /** Steady-state requests per second across the API. @default 50 */
   rateLimit?: number;
   /** Burst of requests. @default 100 */
@@ -58,7 +60,10 @@ export class CatalogApi extends Construct {
       // 256 MB: RS256 verification is light; results are cached per token by API Gateway.
       memorySize: 256,
       timeout: Duration.seconds(5),
-      environment: { TRUSTED_ISSUERS: Stack.of(this).toJsonString(props.trustedIssuers) },
+      environment: {
+        TRUSTED_ISSUERS: Stack.of(this).toJsonString(props.trustedIssuers),
+        MAX_TOKEN_LIFETIME_SECONDS: String((props.maxTokenLifetime ?? Duration.hours(24)).toSeconds()),
+      },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
     tables.denyAuditChanges(this.authorizerFunction);

@@ -26,6 +26,8 @@ export interface ExternalIssuer {
   audience: string[];
   /** When the issuer's JWKS is not at `<issuer>/.well-known/jwks.json`. */
   jwksUri?: string;
+  /** Accept tokens whose `aud` lists several audiences. @default false */
+  allowMultipleAudiences?: boolean;
 }
 
 export interface IdentityProps {
@@ -116,6 +118,7 @@ export class Identity extends Construct {
           issuer: issuer.issuer,
           audience: issuer.audience,
           ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
+          ...(issuer.allowMultipleAudiences ? { allowMultipleAudiences: true } : {}),
         }),
       ),
     ];

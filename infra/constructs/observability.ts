@@ -1,7 +1,7 @@
 /**
  * Portolan watching itself: alarms on what loses or delays telemetry (iterator
- * age, function errors and throttles, batches on the failure queue) and on API
- * 5xx, sent to an encrypted SNS topic (optionally to an e-mail address), and a
+ * age, function errors and throttles, batches on the failure queue), on API
+ * 5xx and on the API's DynamoDB being unavailable (its requests answered 503), sent to an encrypted SNS topic (optionally to an e-mail address), and a
  * dashboard with the same signals.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -23,6 +23,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { dependencyUnavailableMetric } from '#shared/http/dependency-outage';
 
 export interface ObservabilityProps {
   functions: { api: IFunction; authorizer: IFunction; enrich: IFunction };
@@ -85,6 +86,21 @@ export class Observability extends Construct {
     );
     const serverErrors = props.httpApi.metricServerError({ period });
     alarm('Api5xx', serverErrors, 0, 'The catalog API answered 5xx');
+    // Counted by the API function (EMF) for each request answered 503 because DynamoDB could
+    // not be reached, timed out or throttled: names the cause that Api5xx only shows as a number.
+    const dependencyUnavailable = new Metric({
+      namespace: 'Portolan',
+      metricName: dependencyUnavailableMetric,
+      statistic: 'Sum',
+      period,
+      dimensionsMap: { service: 'portolan-api' },
+    });
+    alarm(
+      'ApiDependencyUnavailable',
+      dependencyUnavailable,
+      0,
+      'The catalog API cannot reach DynamoDB (unreachable, timing out or throttled): requests are answered 503',
+    );
 
     const enriched = (name: string) =>
       new Metric({
@@ -132,7 +148,7 @@ export class Observability extends Construct {
           }),
           new GraphWidget({
             title: 'API: requests and 5xx',
-            left: [props.httpApi.metricCount({ period }), serverErrors],
+            left: [props.httpApi.metricCount({ period }), serverErrors, dependencyUnavailable],
           }),
           new GraphWidget({ title: 'Failed batches waiting', left: [failedDepth] }),
         ],

@@ -45,6 +45,11 @@ export const trustedIssuersSchema = z
         audience: nonEmptyStrings,
         /** Defaults to `<issuer>/.well-known/jwks.json`; set it from the issuer's discovery document otherwise. */
         jwksUri: z.url({ protocol: /^https$/ }).optional(),
+        /**
+         * Accept tokens whose `aud` lists several audiences. Off by default: a token
+         * minted for several services can be replayed against each of them.
+         */
+        allowMultipleAudiences: z.boolean().optional(),
       }),
     ]),
   )
@@ -64,6 +69,26 @@ export interface TokenVerifier {
 /** Clock skew tolerated on `exp`/`nbf` between the issuer and Lambda. */
 const graceSeconds = 5;
 
+/** The longest a token may still be valid when it is presented, unless configured otherwise. */
+export const defaultMaxTokenLifetimeSeconds = 24 * 60 * 60;
+
+export interface TokenVerifierOptions {
+  /**
+   * Extra CA certificates the JWKS fetcher trusts (the local stack's dev CA);
+   * verification itself is never relaxed.
+   */
+  caPem?: string;
+  /** A token whose `exp` is further away than this is refused. @default 24 hours */
+  maxLifetimeSeconds?: number;
+}
+
+/**
+ * JWS header parameters this verifier understands and enforces. RFC 7515 §4.1.11:
+ * a token whose `crit` lists anything else must be refused. None is an extension
+ * that changes how a token is verified, so the list is empty.
+ */
+const understoodCriticalHeaders: ReadonlySet<string> = new Set();
+
 const cognitoIssuers = (userPoolId: string) => {
   const region = userPoolId.split('_')[0];
   return [
@@ -74,15 +99,20 @@ const cognitoIssuers = (userPoolId: string) => {
 
 type Verify = (token: string) => Promise<Record<string, unknown>>;
 
-/**
- * @param caPem extra CA certificates the JWKS fetcher trusts (the local stack's
- *   dev CA); verification itself is never relaxed.
- */
-export function makeTokenVerifier(issuers: TrustedIssuer[], caPem?: string): TokenVerifier {
+interface IssuerVerifier {
+  verify: Verify;
+  allowMultipleAudiences: boolean;
+}
+
+export function makeTokenVerifier(
+  issuers: TrustedIssuer[],
+  options: TokenVerifierOptions = {},
+): TokenVerifier {
+  const { caPem, maxLifetimeSeconds = defaultMaxTokenLifetimeSeconds } = options;
   const jwksCache = new SimpleJwksCache({
     fetcher: new SimpleFetcher(caPem ? { defaultRequestOptions: { ca: caPem } } : undefined),
   });
-  const byIssuer = new Map<string, Verify>();
+  const byIssuer = new Map<string, IssuerVerifier>();
   for (const trusted of issuers) {
     if (trusted.type === 'cognito') {
       const verifier = CognitoJwtVerifier.create(
@@ -95,7 +125,8 @@ export function makeTokenVerifier(issuers: TrustedIssuer[], caPem?: string): Tok
         { jwksCache },
       );
       const verify: Verify = async (token) => ({ ...(await verifier.verify(token)) });
-      for (const issuer of cognitoIssuers(trusted.userPoolId)) byIssuer.set(issuer, verify);
+      for (const issuer of cognitoIssuers(trusted.userPoolId))
+        byIssuer.set(issuer, { verify, allowMultipleAudiences: false });
     } else {
       const verifier = JwtVerifier.create(
         {
@@ -106,7 +137,10 @@ export function makeTokenVerifier(issuers: TrustedIssuer[], caPem?: string): Tok
         },
         { jwksCache },
       );
-      byIssuer.set(trusted.issuer, async (token) => ({ ...(await verifier.verify(token)) }));
+      byIssuer.set(trusted.issuer, {
+        verify: async (token) => ({ ...(await verifier.verify(token)) }),
+        allowMultipleAudiences: trusted.allowMultipleAudiences ?? false,
+      });
     }
   }
 
@@ -114,24 +148,69 @@ export function makeTokenVerifier(issuers: TrustedIssuer[], caPem?: string): Tok
     async verify(token) {
       let issuer: unknown;
       try {
-        issuer = decomposeUnverifiedJwt(token).payload.iss;
+        const { header, payload } = decomposeUnverifiedJwt(token);
+        issuer = payload.iss;
+        refuseUnknownCriticalHeaders(header.crit);
       } catch (error) {
+        if (error instanceof TokenRejected) throw error;
         throw new TokenRejected(`malformed token: ${(error as Error).message}`);
       }
-      const verify = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
-      if (!verify) {
-        const trusted = [...byIssuer.keys()].join(', ');
+      const trusted = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
+      if (!trusted) {
+        const names = [...byIssuer.keys()].join(', ');
         throw new TokenRejected(
-          `issuer ${JSON.stringify(issuer ?? null)} is not trusted (trusted: ${trusted})`,
+          `issuer ${JSON.stringify(issuer ?? null)} is not trusted (trusted: ${names})`,
         );
       }
+      let claims: Record<string, unknown>;
       try {
-        return principalFromClaims(await verify(token));
+        claims = await trusted.verify(token);
       } catch (error) {
         throw new TokenRejected(refusalReason(error));
       }
+      refuseUnboundedLifetime(claims.exp, maxLifetimeSeconds);
+      if (!trusted.allowMultipleAudiences) refuseSeveralAudiences(claims.aud);
+      return principalFromClaims(claims);
     },
   };
+}
+
+function refuseUnknownCriticalHeaders(crit: unknown): void {
+  if (crit === undefined) return;
+  // RFC 7515 §4.1.11: when present, crit is a non-empty array of names.
+  if (!Array.isArray(crit) || crit.length === 0 || crit.some((name) => typeof name !== 'string')) {
+    throw new TokenRejected('malformed token: header crit must be a non-empty list of names');
+  }
+  const unknown = crit.filter((name) => !understoodCriticalHeaders.has(name));
+  if (unknown.length) {
+    throw new TokenRejected(
+      `header crit names ${listed(unknown)}, which this verifier does not understand; such a token cannot be accepted`,
+    );
+  }
+}
+
+/**
+ * A token without `exp`, or valid for longer than the limit, would stay usable
+ * long after its client was revoked: a leaked one is a standing credential.
+ */
+function refuseUnboundedLifetime(exp: unknown, maxLifetimeSeconds: number): void {
+  if (exp === undefined)
+    throw new TokenRejected('token has no exp claim; only tokens that expire are accepted');
+  const remaining = Number(exp) - Date.now() / 1000;
+  if (remaining > maxLifetimeSeconds + graceSeconds) {
+    throw new TokenRejected(
+      `token is valid until ${new Date(Number(exp) * 1000).toISOString()}, further away than the ${maxLifetimeSeconds} s this API accepts; request a shorter-lived token`,
+    );
+  }
+}
+
+/** A token for several audiences could be replayed at each; only issuers configured so may mint them. */
+function refuseSeveralAudiences(aud: unknown): void {
+  if (Array.isArray(aud) && aud.length > 1) {
+    throw new TokenRejected(
+      `token lists ${aud.length} audiences (${listed(aud)}); this issuer's tokens must name exactly one`,
+    );
+  }
 }
 
 const listed = (value: unknown) =>
@@ -161,10 +240,23 @@ function refusalReason(error: unknown): string {
   throw error;
 }
 
-/** The verifier a Lambda builds from `TRUSTED_ISSUERS` (and, only in the local stack, `JWKS_CA_FILE`). */
+/**
+ * The verifier a Lambda builds from `TRUSTED_ISSUERS`, `MAX_TOKEN_LIFETIME_SECONDS`
+ * (optional) and, only in the local stack, `JWKS_CA_FILE`.
+ */
 export function tokenVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): TokenVerifier {
   const raw = env.TRUSTED_ISSUERS;
   if (!raw) throw new Error('TRUSTED_ISSUERS is not set');
   const issuers = trustedIssuersSchema.parse(JSON.parse(raw));
-  return makeTokenVerifier(issuers, env.JWKS_CA_FILE ? readFileSync(env.JWKS_CA_FILE, 'utf8') : undefined);
+  const options: TokenVerifierOptions = {};
+  if (env.JWKS_CA_FILE) options.caPem = readFileSync(env.JWKS_CA_FILE, 'utf8');
+  const lifetime = env.MAX_TOKEN_LIFETIME_SECONDS;
+  if (lifetime !== undefined && lifetime !== '') {
+    const seconds = Number(lifetime);
+    if (!Number.isInteger(seconds) || seconds < 1) {
+      throw new Error(`MAX_TOKEN_LIFETIME_SECONDS=${lifetime} is not a whole number of seconds (at least 1)`);
+    }
+    options.maxLifetimeSeconds = seconds;
+  }
+  return makeTokenVerifier(issuers, options);
 }

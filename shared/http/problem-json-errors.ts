@@ -1,13 +1,21 @@
 /**
  * The API's error middleware (added last, so it sees every error): whatever was
  * thrown becomes an RFC 9457 `application/problem+json` response. Known errors
- * keep their status and detail; anything else is logged and answered as a 500
- * that reveals nothing internal.
+ * keep their status and detail; a dependency outage is a 503 with `Retry-After`
+ * (counted, logged once per interval); anything else is a bug, logged and
+ * answered as a 500 that reveals nothing internal.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import {
+  DependencyUnavailable,
+  isDependencyOutage,
+  OutageLog,
+  retryAfterSeconds,
+} from '#shared/http/dependency-outage';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { validationProblem } from '#shared/http/validation-problem';
 import { StoreError } from '#shared/store/catalog-store';
@@ -62,11 +70,27 @@ export function toProblem(error: unknown, event: APIGatewayProxyEventV2): HttpPr
   return undefined;
 }
 
-export function problemJsonErrors(logger: Logger): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+/** The API's one AWS dependency: SDK errors that reach this middleware come from its tables. */
+const storeDependency = 'DynamoDB';
+
+export function problemJsonErrors(
+  logger: Logger,
+  metrics: Metrics,
+): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  const outages = new OutageLog({ logger, metrics });
   return {
     onError: (request) => {
       const { event, error } = request;
       let problem = toProblem(error, event);
+      const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+      if (!problem && isDependencyOutage(error)) {
+        outages.record(error instanceof DependencyUnavailable ? error.dependency : storeDependency, error);
+        problem = problems.unavailable(
+          `the catalog is unavailable right now; retry in ${retryAfterSeconds} s`,
+          retryAfterSeconds,
+        );
+        headers['retry-after'] = String(retryAfterSeconds);
+      }
       if (!problem) {
         logger.error('unhandled error', { error: error as Error });
         problem = new HttpProblem(
@@ -78,7 +102,7 @@ export function problemJsonErrors(logger: Logger): middy.MiddlewareObj<APIGatewa
       const body = { ...problem.toBody(), instance: event.requestContext?.requestId };
       request.response = {
         statusCode: problem.status,
-        headers: { 'content-type': 'application/problem+json' },
+        headers,
         body: JSON.stringify(body),
       } satisfies APIGatewayProxyStructuredResultV2;
     },

@@ -64,4 +64,6 @@ export const problems = {
     new HttpProblem(415, 'Unsupported Media Type', detail, {}, problemType('unsupported-media-type')),
   unprocessable: (detail: string, extensions: Record<string, unknown> = {}) =>
     new HttpProblem(422, 'Unprocessable Content', detail, extensions, problemType('unprocessable')),
+  unavailable: (detail: string, retryAfterSeconds: number) =>
+    new HttpProblem(503, 'Service Unavailable', detail, { retryAfterSeconds }, problemType('unavailable')),
 };

@@ -241,6 +241,23 @@ describe('catalog API and identity', () => {
     assert.match(trusted, /token\.actions\.githubusercontent\.com/);
     assert.match(trusted, /https:\/\/github\.com\/acme/);
   });
+
+  it('the authorizer refuses tokens valid for longer than the configured lifetime (24 hours unless set)', () => {
+    const lifetimeOf = (t: typeof template) =>
+      t.toJSON().Resources[logicalId(t, 'AWS::Lambda::Function', 'CatalogApiAuthorizer')].Properties
+        .Environment.Variables.MAX_TOKEN_LIFETIME_SECONDS;
+    assert.equal(lifetimeOf(template), '86400');
+    const configured = synthStack({
+      maxTokenLifetimeMinutes: '60',
+      oidcIssuers: JSON.stringify([{ ...github, allowMultipleAudiences: true }]),
+    }).template;
+    assert.equal(lifetimeOf(configured), '3600');
+    const authorizer = logicalId(configured, 'AWS::Lambda::Function', 'CatalogApiAuthorizer');
+    const trusted = JSON.stringify(
+      configured.toJSON().Resources[authorizer].Properties.Environment.Variables.TRUSTED_ISSUERS,
+    );
+    assert.match(trusted, /allowMultipleAudiences\\":true/);
+  });
 });
 
 describe('observability', () => {
@@ -257,6 +274,26 @@ describe('observability', () => {
       Endpoint: 'oncall@acme.example',
     });
     full.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms when the API answers 503 because DynamoDB is unavailable (its DependencyUnavailable metric)', () => {
+    full.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Portolan',
+      MetricName: 'DependencyUnavailable',
+      Dimensions: [{ Name: 'service', Value: 'portolan-api' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
+    const [api] = Object.values(
+      full.findResources('AWS::Lambda::Function', { Properties: { Description: 'Portolan catalog API' } }),
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } }[];
+    const variables = api?.Properties.Environment.Variables ?? {};
+    assert.deepEqual(
+      [variables.POWERTOOLS_SERVICE_NAME, variables.POWERTOOLS_METRICS_NAMESPACE],
+      ['portolan-api', 'Portolan'],
+    );
   });
 });
 

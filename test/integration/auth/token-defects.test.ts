@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { makeTokenVerifier, TokenRejected } from '#shared/auth/token-verifier';
 import { issuerSigningKey, mintToken } from '../../support/local-stack.ts';
 import { call, state } from '../api/api-client.ts';
 
@@ -64,6 +66,33 @@ const defects: [string, () => string | null, RegExp][] = [
     /no-such-key.*not found/,
   ],
   ['tampered payload', tampered, /signature verification failed/],
+  ['without exp', () => mintToken(state, { ...reader, exp: undefined }), /no exp claim/],
+  [
+    'valid for longer than 24 hours',
+    () => mintToken(state, { ...reader, exp: now + 24 * 3600 + 120 }),
+    /further away than the 86400 s this API accepts/,
+  ],
+  [
+    'valid for years',
+    () => mintToken(state, { ...reader, exp: now + 10 * 365 * 24 * 3600 }),
+    /further away than/,
+  ],
+  [
+    'marked crit with an extension the verifier does not know',
+    () => mintToken(state, reader, { header: { crit: ['http://example.com/must-check'] } }),
+    /crit names "http:\/\/example\.com\/must-check", which this verifier does not understand/,
+  ],
+  [
+    'marked crit with b64 (RFC 7797 unencoded payload)',
+    () => mintToken(state, reader, { header: { crit: ['b64'], b64: false } }),
+    /crit names "b64"/,
+  ],
+  ['carrying a malformed crit', () => mintToken(state, reader, { header: { crit: [] } }), /crit must be/],
+  [
+    'for several audiences',
+    () => mintToken(state, { ...reader, aud: [state.audience, 'another-api'] }),
+    /token lists 2 audiences .*must name exactly one/,
+  ],
   [
     'signed by another key',
     () =>
@@ -99,5 +128,42 @@ describe('token defects', () => {
     });
     assert.equal(r.status, 403);
     assert.equal(r.body.decidedBy, 'default-deny');
+  });
+});
+
+describe('per-deployment token limits', () => {
+  const trusted = (extra: Record<string, unknown> = {}) =>
+    [
+      {
+        type: 'oidc',
+        issuer: state.issuer,
+        audience: [state.audience],
+        jwksUri: `${state.issuer}/jwks`,
+        ...extra,
+      },
+    ] as const;
+  const caPem = readFileSync(state.caFile, 'utf8');
+
+  it('accepts several audiences only from an issuer configured to allow them', async () => {
+    const token = mintToken(state, { ...reader, aud: [state.audience, 'another-api'] });
+    const strict = makeTokenVerifier([...trusted()] as never, { caPem });
+    await assert.rejects(
+      strict.verify(token),
+      (e: Error) => e instanceof TokenRejected && /2 audiences/.test(e.message),
+    );
+    const lenient = makeTokenVerifier([...trusted({ allowMultipleAudiences: true })] as never, { caPem });
+    assert.equal((await lenient.verify(token)).subject, 'portolan-reader');
+  });
+
+  it('applies a configured maximum lifetime', async () => {
+    const verifier = makeTokenVerifier([...trusted()] as never, { caPem, maxLifetimeSeconds: 900 });
+    assert.equal(
+      (await verifier.verify(mintToken(state, { ...reader, exp: now + 600 }))).subject,
+      'portolan-reader',
+    );
+    await assert.rejects(
+      verifier.verify(mintToken(state, { ...reader, exp: now + 3600 })),
+      /further away than the 900 s this API accepts/,
+    );
   });
 });
