@@ -75,22 +75,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     dynamo?: { stop(): Promise<void> };
     issuer?: { stop(): Promise<void> };
   } = {};
-  const quietly = (step: (() => Promise<unknown>) | undefined) => step?.().catch(() => undefined);
   const stop = async () => {
     const started = Date.now();
-    await quietly(parts.gateway?.stop);
-    await quietly(parts.poller && (() => (parts.poller as KinesisPoller).stop()));
-    const persisted = parts.kinesis ? await parts.kinesis.stop().catch(() => false) : true;
-    parts.poller?.commit();
-    await quietly(parts.dynamo?.stop);
-    await quietly(parts.issuer?.stop);
-    const stopped = Object.keys(parts).length > 0;
+    const steps: string[] = [];
+    const timed = async <T>(name: string, step: () => Promise<T>, fallback: T): Promise<T> => {
+      const at = Date.now();
+      const result = await step().catch(() => fallback);
+      steps.push(`${name} ${((Date.now() - at) / 1000).toFixed(1)}s`);
+      return result;
+    };
+    const { gateway, poller, kinesis, dynamo, issuer } = parts;
     for (const key of Object.keys(parts)) delete parts[key as keyof typeof parts];
-    if (!stopped) return;
+    if (gateway) await timed('API', () => gateway.stop(), undefined);
+    if (poller) await timed('poller', () => poller.stop(), undefined);
+    const persisted = kinesis ? await timed('kinesis-mock', () => kinesis.stop(), false) : true;
+    poller?.commit();
+    if (dynamo) await timed('DynamoDB Local', () => dynamo.stop(), undefined);
+    if (issuer) await timed('issuer', () => issuer.stop(), undefined);
+    if (steps.length === 0) return;
     rmSync(join(stateDir, 'emulators.json'), { force: true });
     log(
-      `stopped in ${((Date.now() - started) / 1000).toFixed(1)}s${
-        options.inMemory || persisted ? '' : " (kinesis-mock's last state write did not happen)"
+      `stopped in ${((Date.now() - started) / 1000).toFixed(1)}s (${steps.join(', ')})${
+        options.inMemory || persisted ? '' : "; kinesis-mock's last state write did not happen"
       }`,
     );
   };
