@@ -37,11 +37,20 @@ export interface StackProcess {
   exited: Promise<void>;
 }
 
-export async function startStackProcess(stateDir: string, env: NodeJS.ProcessEnv): Promise<StackProcess> {
+/** Starts `npm start`'s process; `detached` puts it in a process group of its own, as a terminal does. */
+export async function startStackProcess(
+  stateDir: string,
+  env: NodeJS.ProcessEnv,
+  options: { detached?: boolean } = {},
+): Promise<StackProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'infra/local/start.ts', '--no-seed', '--state-dir', stateDir],
-    { env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
+    },
   );
   let output = '';
   child.stdout?.on('data', (chunk) => {

@@ -73,7 +73,7 @@ const until = (what: string, condition: () => boolean, timeoutMs = 20_000) =>
     timeoutMs,
   );
 
-describe('local poller', () => {
+describe('local poller', { timeout: 60_000 }, () => {
   it('resumes once, from its time, at a checkpoint the stream no longer holds (no endless retry)', async () => {
     const { name, shardId } = await oneShardStream();
     const before = await putRecords(kinesis, name, records('before', 5));
