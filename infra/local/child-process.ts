@@ -1,7 +1,11 @@
 /**
  * Child processes of the local stack (DynamoDB Local, kinesis-mock): started with
- * their output kept for error messages, stopped together, and never outliving
- * the parent — even when the parent dies without cleaning up.
+ * their output kept for error messages, stopped in order by the parent, and never
+ * outliving it — even when the parent dies without cleaning up (`kill -9`). Each
+ * runs in its own process group, so that a Ctrl-C reaches the parent alone and the
+ * parent stops them in an order that loses nothing; each child's launcher watches
+ * its stdin, a pipe from the parent that reaches end of file when the parent dies,
+ * and shuts its emulator down then.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { waitUntil } from '#infra/local/ports';
@@ -24,13 +28,16 @@ export function startChild(
   name: string,
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; stopTimeoutMs?: number } = {},
 ): ManagedChild {
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env, PORTOLAN_PARENT_PIPE: 'stdin' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
+  // Never written to: the pipe exists to close when this process dies.
+  child.stdin?.on('error', () => undefined);
   running.add(child);
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -50,7 +57,7 @@ export function startChild(
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 10_000);
       await exited;
       clearTimeout(timer);
     },

@@ -5,9 +5,10 @@
  * nothing disables certificate checks. Generated at first start, kept with the
  * stack's state, never committed.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { writeFileAtomic } from '#infra/local/atomic-file';
 
 export interface DevCertificates {
   caFile: string;
@@ -53,9 +54,9 @@ export async function ensureDevCertificates(dir: string): Promise<DevCertificate
         },
       ],
     });
-    writeFileSync(files.caFile, ca.cert);
-    writeFileSync(files.key, server.private, { mode: 0o600 });
-    writeFileSync(files.cert, server.cert);
+    writeFileAtomic(files.key, server.private, { mode: 0o600 });
+    writeFileAtomic(files.cert, server.cert);
+    writeFileAtomic(files.caFile, ca.cert);
   }
   return {
     caFile: files.caFile,

@@ -2,16 +2,24 @@
  * What Lambda's Kinesis event source mapping does, locally: reads every shard,
  * invokes the handler with real `KinesisStreamEvent` batches (up to 10,000
  * records / 6 MB), honours partial batch responses by re-reading from the
- * lowest failed sequence number, retries a failing batch with backoff, and
+ * lowest failed sequence number, splits a batch whose invocation fails in two
+ * (`bisectBatchOnError`), retries a failing batch with backoff, and
  * checkpoints. A batch that exhausts its retries is recorded (shard and
  * sequence range, like the on-failure destination) and skipped.
+ *
+ * A checkpoint is written only once what the handler wrote for the batch is
+ * durable (`durableBefore`: the emulator has persisted everything it
+ * acknowledged before that time), so a crash of the emulator re-delivers
+ * instead of losing; a checkpoint the stream no longer holds is resumed from
+ * the time of its record, once, with a log line saying what may come again.
  */
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import {
   type _Record,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
@@ -21,6 +29,7 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import { writeFileAtomic } from '#infra/local/atomic-file';
 import { lambdaContext } from '#infra/local/lambda-context';
 
 export type KinesisHandler = (
@@ -39,50 +48,161 @@ export interface KinesisPollerOptions {
   maxBatchBytes?: number;
   /** Retries of a failing batch before it is recorded and skipped. @default 10 */
   maxRetries?: number;
+  /**
+   * Split a batch whose invocation fails in two and retry each half on its own, down to
+   * single records, as the deployed mapping does; splits are not counted as retries.
+   * @default false
+   */
+  bisectBatchOnError?: boolean;
   pollIntervalMs?: number;
   /** Where per-shard checkpoints persist; in memory only when absent. */
   checkpointFile?: string;
+  /**
+   * A time before which everything the streams acknowledged is durable (persisted by
+   * the emulator); a checkpoint waits until the batch it covers finished before it.
+   * @default () => Infinity (nothing to wait for)
+   */
+  durableBefore?: () => number;
   /** Where exhausted batches are recorded (JSON lines), like an on-failure destination. */
   failedBatchesFile?: string;
   log?: (line: string) => void;
 }
 
 export interface KinesisPoller {
-  stop(): Promise<void>;
-  readonly stats: { invocations: number; records: number; retries: number; exhaustedBatches: number };
+  /**
+   * Stops reading; an invocation in flight may finish (its checkpoint then waits like
+   * any other) for up to `graceMs`, after which it is abandoned, never checkpointed.
+   */
+  stop(graceMs?: number): Promise<void>;
+  /** Writes every checkpoint whose batch is now durable (called after the emulator stopped). */
+  commit(): void;
+  readonly stats: {
+    invocations: number;
+    records: number;
+    retries: number;
+    bisections: number;
+    exhaustedBatches: number;
+    recoveredCheckpoints: number;
+  };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Where a shard was left: the last record done, and when it arrived (to resume by time if it is gone). */
+export interface ShardPosition {
+  sequenceNumber?: string;
+  /** Epoch milliseconds of the record's arrival. */
+  arrival?: number;
+}
+
+const isUnresolvable = (error: unknown) =>
+  /Unable to find record with provided SequenceNumber|InvalidArgument/i.test(
+    `${(error as Error)?.name} ${(error as Error)?.message}`,
+  );
+
+function readCheckpoints(file: string | undefined): Record<string, ShardPosition> {
+  if (!file || !existsSync(file)) return {};
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | ShardPosition>;
+  // Earlier versions kept the bare sequence number.
+  return Object.fromEntries(
+    Object.entries(saved).map(([shard, at]) => [shard, typeof at === 'string' ? { sequenceNumber: at } : at]),
+  );
+}
 
 export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller {
   const batchSize = Math.min(options.batchSize ?? 10_000, 10_000);
   const maxBatchBytes = options.maxBatchBytes ?? 6 * 1024 * 1024;
   const maxRetries = options.maxRetries ?? 10;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
-  const checkpoints: Record<string, string> =
-    options.checkpointFile && existsSync(options.checkpointFile)
-      ? JSON.parse(readFileSync(options.checkpointFile, 'utf8'))
-      : {};
-  const stats = { invocations: 0, records: 0, retries: 0, exhaustedBatches: 0 };
+  const durableBefore = options.durableBefore ?? (() => Number.POSITIVE_INFINITY);
+  const log = options.log ?? (() => undefined);
+  /** What the checkpoint file says: durable positions only. */
+  const committed = readCheckpoints(options.checkpointFile);
+  /** Where each shard's reading goes on from in this run, durable or not. */
+  const positions: Record<string, ShardPosition> = { ...committed };
+  /** Positions done but not yet durable, oldest first, with the time their batch finished. */
+  const pending: Record<string, { position: ShardPosition; doneAt: number }[]> = {};
+  const stats = {
+    invocations: 0,
+    records: 0,
+    retries: 0,
+    bisections: 0,
+    exhaustedBatches: 0,
+    recoveredCheckpoints: 0,
+  };
   const streamArn = `arn:aws:kinesis:${options.region}:000000000000:stream/${options.streamName}`;
   let running = true;
+  let abandoned = false;
+  const stopping = new AbortController();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      stopping.signal.addEventListener('abort', done, { once: true });
+    });
 
-  const saveCheckpoint = (shardId: string, sequenceNumber: string) => {
-    checkpoints[shardId] = sequenceNumber;
-    if (options.checkpointFile) writeFileSync(options.checkpointFile, JSON.stringify(checkpoints));
+  const commit = () => {
+    const before = durableBefore();
+    let changed = false;
+    for (const [shardId, queue] of Object.entries(pending)) {
+      let last: ShardPosition | undefined;
+      while (queue.length && (queue[0]?.doneAt ?? Number.POSITIVE_INFINITY) < before)
+        last = queue.shift()?.position;
+      if (last) {
+        committed[shardId] = last;
+        changed = true;
+      }
+    }
+    if (changed && options.checkpointFile) writeFileAtomic(options.checkpointFile, JSON.stringify(committed));
   };
 
+  const advance = (shardId: string, record: _Record | undefined) => {
+    if (!record?.SequenceNumber || abandoned) return;
+    const position = {
+      sequenceNumber: record.SequenceNumber,
+      arrival: record.ApproximateArrivalTimestamp?.getTime(),
+    };
+    positions[shardId] = position;
+    pending[shardId] = [...(pending[shardId] ?? []), { position, doneAt: Date.now() }];
+    commit();
+  };
+
+  const reported = new Set<string>();
   const iteratorFor = async (shardId: string, at?: string) => {
-    const checkpoint = checkpoints[shardId];
-    const request = at
-      ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: at }
-      : checkpoint
-        ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: checkpoint }
-        : { ShardIteratorType: 'TRIM_HORIZON' as const };
-    const result = await options.client.send(
-      new GetShardIteratorCommand({ StreamName: options.streamName, ShardId: shardId, ...request }),
-    );
-    return result.ShardIterator;
+    const position = positions[shardId];
+    const request: Omit<GetShardIteratorCommandInput, 'ShardId'> = at
+      ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at }
+      : position?.sequenceNumber
+        ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: position.sequenceNumber }
+        : position?.arrival !== undefined
+          ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(position.arrival) }
+          : { ShardIteratorType: 'TRIM_HORIZON' };
+    try {
+      const result = await options.client.send(
+        new GetShardIteratorCommand({ StreamName: options.streamName, ShardId: shardId, ...request }),
+      );
+      return result.ShardIterator;
+    } catch (error) {
+      if (at || !position?.sequenceNumber || !isUnresolvable(error)) throw error;
+      // The stream lost the record (its emulator state is older than the checkpoint, or
+      // was set aside): resume from the time that record arrived, and say so once.
+      const key = `${shardId}@${position.sequenceNumber}`;
+      if (!reported.has(key)) {
+        reported.add(key);
+        stats.recoveredCheckpoints++;
+        const since =
+          position.arrival === undefined
+            ? 'the oldest record it holds: every record still in the shard may be delivered again'
+            : `records that arrived from ${new Date(position.arrival).toISOString()} on: those may be delivered again`;
+        log(
+          `poller: checkpoint ${position.sequenceNumber} is not in ${options.streamName}/${shardId} (the emulator's state is older than the checkpoint); resuming at ${since}`,
+        );
+      }
+      positions[shardId] = { arrival: position.arrival };
+      return iteratorFor(shardId);
+    }
   };
 
   const toEvent = (shardId: string, records: _Record[]): KinesisStreamEvent => ({
@@ -106,10 +226,14 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
     ),
   });
 
+  const seq = (r: _Record | undefined) => BigInt(r?.SequenceNumber ?? 0);
+
   async function pollShard(shardId: string) {
     let iterator = await iteratorFor(shardId);
     let buffer: _Record[] = [];
     let attempts = 0;
+    /** While a failed batch is being split: the size of its parts, and its last record. */
+    let split: { size: number; last: bigint } | undefined;
     while (running && iterator) {
       if (buffer.length < batchSize) {
         const result = await options.client.send(
@@ -124,13 +248,17 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
         )
           continue;
       }
+      if (!running) break;
       if (buffer.length === 0) {
+        commit();
         await sleep(pollIntervalMs);
         continue;
       }
+      if (split && seq(buffer[0]) > split.last) split = undefined;
+      const limit = split ? split.size : batchSize;
       let bytes = 0;
       let take = 0;
-      while (take < buffer.length && take < batchSize) {
+      while (take < buffer.length && take < limit && (!split || seq(buffer[take]) <= split.last)) {
         const size = (buffer[take]?.Data?.length ?? 0) + (buffer[take]?.PartitionKey?.length ?? 0);
         if (take > 0 && bytes + size > maxBatchBytes) break;
         bytes += size;
@@ -147,59 +275,70 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
         const failures = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
         if (failures.length) failedAt = failures.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0];
       } catch (error) {
-        options.log?.(`enrich handler failed on ${shardId}: ${(error as Error).message}`);
+        log(`enrich handler failed on ${shardId}: ${(error as Error).message}`);
+        if (options.bisectBatchOnError && batch.length > 1) {
+          // Each half on its own, at once; only a batch that cannot be split counts retries.
+          stats.bisections++;
+          split = { size: Math.ceil(batch.length / 2), last: seq(batch[batch.length - 1]) };
+          continue;
+        }
         failedAt = batch[0]?.SequenceNumber;
       }
       if (!failedAt) {
         stats.records += batch.length;
         attempts = 0;
         buffer = buffer.slice(take);
-        saveCheckpoint(shardId, batch[batch.length - 1]?.SequenceNumber as string);
+        advance(shardId, batch[batch.length - 1]);
         continue;
       }
       // Everything before the first failure is done; retry from it, as Lambda does.
-      const done = batch.filter((r) => BigInt(r.SequenceNumber ?? 0) < BigInt(failedAt));
+      const done = batch.filter((r) => seq(r) < BigInt(failedAt));
       stats.records += done.length;
-      if (done.length) saveCheckpoint(shardId, done[done.length - 1]?.SequenceNumber as string);
+      if (done.length) advance(shardId, done[done.length - 1]);
       attempts++;
       if (attempts > maxRetries) {
-        stats.exhaustedBatches++;
-        const failedRecords = batch.filter((r) => BigInt(r.SequenceNumber ?? 0) >= BigInt(failedAt));
-        const arrival = (r: _Record | undefined) => r?.ApproximateArrivalTimestamp?.toISOString();
-        // The shape Lambda sends to an on-failure destination, so one replay tool reads both.
-        const failedBatch = {
-          requestContext: {
-            requestId: randomUUID(),
-            functionArn: `arn:aws:lambda:${options.region}:000000000000:function:portolan-enrich`,
-            condition: 'RetryAttemptsExhausted',
-            approximateInvokeCount: attempts,
-          },
-          responseContext: { statusCode: 200, executedVersion: '$LATEST' },
-          version: '1.0',
-          timestamp: new Date().toISOString(),
-          KinesisBatchInfo: {
-            shardId,
-            startSequenceNumber: failedAt,
-            endSequenceNumber: batch[batch.length - 1]?.SequenceNumber,
-            approximateArrivalOfFirstRecord: arrival(failedRecords[0]),
-            approximateArrivalOfLastRecord: arrival(failedRecords[failedRecords.length - 1]),
-            batchSize: failedRecords.length,
-            streamArn,
-          },
-        };
-        options.log?.(`batch exhausted its retries, recorded for replay: ${JSON.stringify(failedBatch)}`);
-        if (options.failedBatchesFile)
-          appendFileSync(options.failedBatchesFile, `${JSON.stringify(failedBatch)}\n`);
-        saveCheckpoint(shardId, batch[batch.length - 1]?.SequenceNumber as string);
+        recordExhausted(shardId, batch, failedAt, attempts);
+        advance(shardId, batch[batch.length - 1]);
         buffer = buffer.slice(take);
         attempts = 0;
         continue;
       }
       stats.retries++;
       await sleep(Math.min(5_000, 100 * 2 ** (attempts - 1)));
+      if (!running) break;
       buffer = [];
       iterator = await iteratorFor(shardId, failedAt);
     }
+  }
+
+  function recordExhausted(shardId: string, batch: _Record[], failedAt: string, attempts: number) {
+    stats.exhaustedBatches++;
+    const failedRecords = batch.filter((r) => seq(r) >= BigInt(failedAt));
+    const arrival = (r: _Record | undefined) => r?.ApproximateArrivalTimestamp?.toISOString();
+    // The shape Lambda sends to an on-failure destination, so one replay tool reads both.
+    const failedBatch = {
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: `arn:aws:lambda:${options.region}:000000000000:function:portolan-enrich`,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: attempts,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST' },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      KinesisBatchInfo: {
+        shardId,
+        startSequenceNumber: failedAt,
+        endSequenceNumber: batch[batch.length - 1]?.SequenceNumber,
+        approximateArrivalOfFirstRecord: arrival(failedRecords[0]),
+        approximateArrivalOfLastRecord: arrival(failedRecords[failedRecords.length - 1]),
+        batchSize: failedRecords.length,
+        streamArn,
+      },
+    };
+    log(`batch exhausted its retries, recorded for replay: ${JSON.stringify(failedBatch)}`);
+    if (options.failedBatchesFile)
+      appendFileSync(options.failedBatchesFile, `${JSON.stringify(failedBatch)}\n`);
   }
 
   const loops = (async () => {
@@ -211,7 +350,7 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
             await pollShard(shard.ShardId as string);
           } catch (error) {
             if (!running) return;
-            options.log?.(`poller: ${shard.ShardId}: ${(error as Error).message}; retrying`);
+            log(`poller: ${shard.ShardId}: ${(error as Error).message}; retrying`);
             await sleep(1_000);
           }
         }
@@ -221,9 +360,23 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
 
   return {
     stats,
-    async stop() {
+    commit,
+    async stop(graceMs = 15_000) {
       running = false;
-      await loops.catch(() => undefined);
+      stopping.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'abandoned'>((resolve) => {
+        timer = setTimeout(() => resolve('abandoned'), graceMs);
+      });
+      const outcome = await Promise.race([loops.catch(() => undefined), gaveUp]);
+      clearTimeout(timer);
+      if (outcome === 'abandoned') {
+        abandoned = true;
+        log(
+          `poller: an invocation still running after ${graceMs / 1000}s was abandoned; its batch will be read again`,
+        );
+      }
+      commit();
     },
   };
 }

@@ -4,13 +4,15 @@
  * `npm start` and the test harness both start it through `startLocalStack`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { writeFileAtomic } from '#infra/local/atomic-file';
 import { ensureDevCertificates } from '#infra/local/dev-ca';
 import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
-import { startKinesisMock } from '#infra/local/kinesis-mock';
-import { startKinesisPoller } from '#infra/local/kinesis-poller';
+import { recordEmulators, replaceLeftoverEmulators } from '#infra/local/emulator-pids';
+import { type KinesisMock, setStateAside, startKinesisMock } from '#infra/local/kinesis-mock';
+import { type KinesisPoller, startKinesisPoller } from '#infra/local/kinesis-poller';
 import { startLocalGateway } from '#infra/local/local-gateway';
 import type { LocalStackState } from '#infra/local/local-state';
 import { ensureIssuerSecrets, startOidcIssuer } from '#infra/local/oidc-issuer';
@@ -28,6 +30,8 @@ export interface LocalStackOptions {
   seed?: boolean;
   /** Where the DynamoDB Local download is cached. */
   cacheDir?: string;
+  /** Keep the streams' state aside and start them empty (their state grew too large). */
+  resetStreams?: boolean;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -37,6 +41,13 @@ export interface RunningLocalStack {
   stateFile: string;
   /** The emulators' process ids (DynamoDB Local, kinesis-mock). */
   childPids: number[];
+  /** The ports it listens on, all on 127.0.0.1 unless PORTOLAN_BIND_HOST says otherwise. */
+  ports: Record<keyof typeof portVariables, number>;
+  /**
+   * Stops it without losing anything acknowledged: the API first, then the poller (its
+   * batch in flight finishes or is abandoned, never checkpointed past), then kinesis-mock
+   * (ports closed, state written once more), the last checkpoints, DynamoDB Local, the issuer.
+   */
   stop(): Promise<void>;
 }
 
@@ -56,13 +67,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   const log = options.log ?? (() => undefined);
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
-  const stops: (() => Promise<void>)[] = [];
+  // Stopped in this order, whatever was started; see RunningLocalStack.stop.
+  const parts: {
+    gateway?: { stop(): Promise<void> };
+    poller?: KinesisPoller;
+    kinesis?: KinesisMock;
+    dynamo?: { stop(): Promise<void> };
+    issuer?: { stop(): Promise<void> };
+  } = {};
   const stop = async () => {
-    for (const step of stops.reverse()) await step().catch(() => undefined);
-    stops.length = 0;
+    const started = Date.now();
+    const steps: string[] = [];
+    const timed = async <T>(name: string, step: () => Promise<T>, fallback: T): Promise<T> => {
+      const at = Date.now();
+      const result = await step().catch(() => fallback);
+      steps.push(`${name} ${((Date.now() - at) / 1000).toFixed(1)}s`);
+      return result;
+    };
+    const { gateway, poller, kinesis, dynamo, issuer } = parts;
+    for (const key of Object.keys(parts)) delete parts[key as keyof typeof parts];
+    if (gateway) await timed('API', () => gateway.stop(), undefined);
+    if (poller) await timed('poller', () => poller.stop(), undefined);
+    const persisted = kinesis ? await timed('kinesis-mock', () => kinesis.stop(), false) : true;
+    poller?.commit();
+    if (dynamo) await timed('DynamoDB Local', () => dynamo.stop(), undefined);
+    if (issuer) await timed('issuer', () => issuer.stop(), undefined);
+    if (steps.length === 0) return;
+    rmSync(join(stateDir, 'emulators.json'), { force: true });
+    log(
+      `stopped in ${((Date.now() - started) / 1000).toFixed(1)}s (${steps.join(', ')})${
+        options.inMemory || persisted ? '' : "; kinesis-mock's last state write did not happen"
+      }`,
+    );
   };
 
   try {
+    await replaceLeftoverEmulators(stateDir, log);
     const ports = {
       api: await claimPort(portVariables.api, env),
       issuer: await claimPort(portVariables.issuer, env),
@@ -70,11 +110,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       kinesis: await claimPort(portVariables.kinesis, env),
       kinesisTls: await claimPort(portVariables.kinesisTls, env),
     };
+    // Loopback unless someone means otherwise: the emulators have no authentication.
+    const bindHost = env.PORTOLAN_BIND_HOST || '127.0.0.1';
     const aws = {
       accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(24).toString('base64url'),
     };
     const dataDir = (name: string) => (options.inMemory ? undefined : join(stateDir, 'data', name));
+    const checkpointFile = join(stateDir, 'data', 'kinesis-checkpoints.json');
+    if (options.resetStreams && !options.inMemory) {
+      setStateAside(dataDir('kinesis') as string, log);
+      rmSync(checkpointFile, { force: true });
+    }
 
     log('starting DynamoDB Local and kinesis-mock…');
     const [dynamo, kinesis] = await Promise.all([
@@ -83,8 +130,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         port: ports.dynamodb,
         dataDir: dataDir('dynamodb'),
         credentials: aws,
+        bindHost,
       }).then((started) => {
-        stops.push(() => started.child.stop());
+        parts.dynamo = started.child;
         return started;
       }),
       startKinesisMock({
@@ -93,11 +141,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         region,
         dataDir: dataDir('kinesis'),
         credentials: aws,
+        bindHost,
+        log,
       }).then((started) => {
-        stops.push(() => started.child.stop());
+        parts.kinesis = started;
         return started;
       }),
     ]);
+    recordEmulators(stateDir, [dynamo.child.process.pid, kinesis.child.process.pid]);
     const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: aws });
     const kinesisClient = createKinesisClient({ endpoint: kinesis.endpoint, region, credentials: aws });
     await Promise.all([createTables(dynamoClient), createStreams(kinesisClient)]);
@@ -107,7 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const certificates = await ensureDevCertificates(stateDir);
     const secrets = ensureIssuerSecrets(join(stateDir, 'issuer-secrets.json'));
     const issuer = await startOidcIssuer({ port: ports.issuer, audience, secrets, tls: certificates });
-    stops.push(issuer.stop);
+    parts.issuer = issuer;
 
     // The handlers read the same environment variables as in Lambda; only endpoints differ.
     Object.assign(process.env, {
@@ -151,7 +202,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       handler: handler as never,
       authorizerCacheSeconds: Number(env.PORTOLAN_AUTHORIZER_CACHE_SECONDS ?? 300),
     });
-    stops.push(gateway.stop);
+    parts.gateway = gateway;
 
     // The enrich function, fed by a local event source mapping on the input stream.
     const enrichModule = await import('#functions/enrich/handler');
@@ -161,11 +212,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       region,
       handler: enrichModule.makeEnrichHandler(enrichModule.enrichDepsFromEnv()) as never,
       batchSize: Number(env.PORTOLAN_BATCH_SIZE ?? 10_000),
-      ...(options.inMemory ? {} : { checkpointFile: join(stateDir, 'data', 'kinesis-checkpoints.json') }),
+      // As the deployed event source mapping (infra/constructs/ingest-pipeline.ts).
+      bisectBatchOnError: true,
+      ...(options.inMemory ? {} : { checkpointFile }),
+      durableBefore: kinesis.persistedBefore,
       failedBatchesFile: join(stateDir, 'failed-batches.jsonl'),
       log,
     });
-    stops.push(poller.stop);
+    parts.poller = poller;
 
     const state: LocalStackState = {
       apiUrl: gateway.url,
@@ -184,7 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       aws,
     };
     const stateFile = join(stateDir, 'local.json');
-    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 
     if (options.seed ?? true) {
       const admin = secrets.clients.admin;
@@ -200,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const childPids = [dynamo.child.process.pid, kinesis.child.process.pid].filter(
       (pid) => pid !== undefined,
     );
-    return { state, stateFile, childPids, stop };
+    return { state, stateFile, childPids, ports, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -5,9 +5,10 @@
  * space-separated `scope`, `sub`, `aud`, `exp`, `iat`, `jti`).
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import Provider, { errors } from 'oidc-provider';
+import { writeFileAtomic } from '#infra/local/atomic-file';
 import { portolanScopes } from '#shared/auth/principal';
 
 export type LocalClientName = 'ci' | 'admin' | 'reader';
@@ -47,7 +48,7 @@ export function ensureIssuerSecrets(file: string): IssuerSecrets {
     jwks: { keys: [jwk] },
     clients: { ci: client('ci'), admin: client('admin'), reader: client('reader') },
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  writeFileAtomic(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 

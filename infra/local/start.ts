@@ -3,6 +3,7 @@
  *   --in-memory        keep no data between runs
  *   --no-seed          start with an empty catalog
  *   --state-dir <dir>  where local.json, keys and data live (default .portolan)
+ *   --reset-streams    keep the streams' state aside and start them empty
  */
 import { parseArgs } from 'node:util';
 import { startLocalStack } from '#infra/local/local-stack';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     'in-memory': { type: 'boolean', default: false },
     'no-seed': { type: 'boolean', default: false },
     'state-dir': { type: 'string', default: '.portolan' },
+    'reset-streams': { type: 'boolean', default: false },
   },
 });
 
@@ -22,6 +24,7 @@ try {
     stateDir: values['state-dir'],
     inMemory: values['in-memory'],
     seed: !values['no-seed'],
+    resetStreams: values['reset-streams'],
     log: (line) => console.log(`portolan: ${line}`),
   });
   const { state } = stack;
