@@ -10,13 +10,9 @@ import { createServer, type Server } from 'node:https';
 import Provider, { errors } from 'oidc-provider';
 import { portolanScopes } from '#shared/auth/principal';
 
-export type LocalClientName = 'ci' | 'admin' | 'reader';
+import type { LocalClient, LocalClientName } from '#shared/local/local-state';
 
-export interface LocalClient {
-  clientId: string;
-  clientSecret: string;
-  scopes: string[];
-}
+export type { LocalClient, LocalClientName };
 
 export const localClientScopes: Record<LocalClientName, string[]> = {
   ci: ['portolan/catalog.read', 'portolan/catalog.write'],
