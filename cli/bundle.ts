@@ -4,15 +4,17 @@
  * for Node.js 20+, with nothing left to install. `npx tsx cli/bundle.ts` writes
  * packages/cli/dist/portolan.js (run by `npm pack` in packages/cli).
  */
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { portolanBundling, projectRoot } from '#infra/constructs/portolan-function';
 
 export interface BundleOptions {
   entry: string;
+  /** The entry's output; with `splitting`, lazily imported chunks go beside it. */
   outfile: string;
+  splitting?: boolean;
   /** esbuild target: the oldest Node.js that will run the bundle. */
   target: string;
   /** First line of the output (a shebang). */
@@ -35,7 +37,14 @@ export async function bundle(options: BundleOptions): Promise<Metafile> {
     },
     legalComments: 'none',
     metafile: true,
-    outfile: options.outfile,
+    ...(options.splitting
+      ? {
+          splitting: true,
+          outdir: dirname(options.outfile),
+          entryNames: basename(options.outfile, '.js'),
+          chunkNames: '[name]-[hash]',
+        }
+      : { outfile: options.outfile }),
     logLevel: 'error',
   });
   return result.metafile;
@@ -43,13 +52,20 @@ export async function bundle(options: BundleOptions): Promise<Metafile> {
 
 export const cliPackageDir = join(projectRoot, 'packages', 'cli');
 
-/** The published CLI; its metafile says which source files went in. */
+/**
+ * The published CLI: the entry and the chunks it imports when a command needs
+ * them (earlier builds' .js files in that directory are removed first); its metafile says which source files went in.
+ */
 export async function bundleCli(outfile = join(cliPackageDir, 'dist', 'portolan.js')): Promise<Metafile> {
+  const dir = dirname(outfile);
+  if (existsSync(dir))
+    for (const stale of readdirSync(dir).filter((name) => name.endsWith('.js'))) rmSync(join(dir, stale));
   const metafile = await bundle({
     entry: 'cli/bin.ts',
     outfile,
     target: 'node20',
     firstLine: '#!/usr/bin/env node',
+    splitting: true,
   });
   chmodSync(outfile, 0o755);
   return metafile;
@@ -58,6 +74,6 @@ export async function bundleCli(outfile = join(cliPackageDir, 'dist', 'portolan.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const outfile = join(cliPackageDir, 'dist', 'portolan.js');
   const metafile = await bundleCli(outfile);
-  const bytes = metafile.outputs[relative(projectRoot, outfile)]?.bytes ?? 0;
-  console.error(`${relative(process.cwd(), outfile)}: ${(bytes / 1024).toFixed(0)} KiB`);
+  for (const [file, { bytes }] of Object.entries(metafile.outputs))
+    console.error(`${relative(process.cwd(), join(projectRoot, file))}: ${(bytes / 1024).toFixed(0)} KiB`);
 }

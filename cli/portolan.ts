@@ -3,15 +3,15 @@
  *
  * Exit codes: 0 success (or nothing to change), 2 changes planned (dry run /
  * diff), 1 refused or invalid, 3 transport, configuration or authentication failure.
+ *
+ * The schemas and the YAML parser are most of the bundle: commands load them
+ * when they need them, so that `whoami`, `resolve` or `--version` start fast.
  */
 import { parseArgs } from 'node:util';
 import { ApiProblem, apiClient } from '#cli/api-client';
 import { AccessError, resolveAccess } from '#cli/credentials';
-import { DocumentError, loadCatalog } from '#cli/load-documents';
 import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
 import { cliVersion } from '#cli/version';
-import { catalogJsonSchema } from '#shared/catalog/catalog-document';
-import { kindByPlural, kinds } from '#shared/catalog/entity-kinds';
 
 export const exitCodes = { ok: 0, invalid: 1, changesPlanned: 2, access: 3 } as const;
 
@@ -56,6 +56,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const json = values.output === 'json';
   if (command === 'schema') {
+    const { catalogJsonSchema } = await import('#shared/catalog/catalog-document');
     io.out(JSON.stringify(catalogJsonSchema(), null, 2));
     return exitCodes.ok;
   }
@@ -80,7 +81,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'diff': {
         const files = values.file ?? [];
         if (files.length === 0) throw new UsageError(`${command} needs -f <file|dir>`);
-        const { document, notes } = loadCatalog(files);
+        const documents = await import('#cli/load-documents');
+        let loaded: ReturnType<typeof documents.loadCatalog>;
+        try {
+          loaded = documents.loadCatalog(files);
+        } catch (error) {
+          if (!(error instanceof documents.DocumentError)) throw error;
+          io.err(error.message);
+          return exitCodes.invalid;
+        }
+        const { document, notes } = loaded;
         if (!json) for (const note of notes) io.err(note);
         const dryRun = command === 'diff' || values['dry-run'] === true;
         const query = new URLSearchParams({
@@ -98,6 +108,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       }
       case 'get': {
         const [kindName, ...idParts] = args;
+        const { kindByPlural, kinds } = await import('#shared/catalog/entity-kinds');
         const info = kinds[kindName as keyof typeof kinds] ?? kindByPlural.get(kindName ?? '');
         if (!info || idParts.length === 0)
           throw new UsageError('get needs a kind (team, service, repository, environment) and an id');
@@ -151,10 +162,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (error instanceof Exit) return error.code;
     if (error instanceof UsageError) {
       io.err(`${error.message}\n\n${usage}`);
-      return exitCodes.invalid;
-    }
-    if (error instanceof DocumentError) {
-      io.err(error.message);
       return exitCodes.invalid;
     }
     if (error instanceof AccessError) {

@@ -6,7 +6,7 @@
  * nothing else.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,9 +54,13 @@ function fakeAgentPath(): string {
   return join(dir, 'bin');
 }
 
+/**
+ * The CLI in a child process, without blocking this one: a blocked event loop
+ * would miss the gateway closing idle keep-alive sockets, and the next request
+ * here would be sent on a closed one.
+ */
 function portolan(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['bin/portolan.js', ...args], {
-    encoding: 'utf8',
+  const child = spawn(process.execPath, ['bin/portolan.js', ...args], {
     env: {
       PATH: process.env.PATH,
       NO_COLOR: '1',
@@ -67,7 +71,17 @@ function portolan(args: string[], env: Record<string, string>) {
       ...env,
     },
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
 }
 
 interface Names {
@@ -318,7 +332,7 @@ describe("each CI's workload identity with a claim-bound policy", () => {
       assert.equal(policy.status, 201, JSON.stringify(policy.body));
 
       const job = await startCiJob(ci.provider, ci.claims(names), jobOptions(ci.provider));
-      const whoami = portolan(['whoami', '--output', 'json'], ci.env(job));
+      const whoami = await portolan(['whoami', '--output', 'json'], ci.env(job));
       assert.equal(whoami.code, 0, whoami.stderr);
       const { principal } = JSON.parse(whoami.stdout);
       assert.equal(principal.issuer, issuer);
@@ -341,33 +355,36 @@ describe("each CI's workload identity with a claim-bound policy", () => {
         [mine, own],
         [theirs, other],
       ]);
-      const refused = portolan(['apply', '-f', both], ci.env(job));
+      const refused = await portolan(['apply', '-f', both], ci.env(job));
       assert.equal(refused.code, 1, refused.stderr);
       assert.match(refused.stderr, new RegExp(`refused: create service/${theirs}`));
       assert.doesNotMatch(refused.stderr, new RegExp(`refused: create service/${mine}`));
       assert.equal((await call('GET', `/v1/services/${mine}`)).status, 404, 'nothing written');
 
-      const applied = portolan(['apply', '-f', write([[mine, own]])], ci.env(job));
+      const applied = await portolan(['apply', '-f', write([[mine, own]])], ci.env(job));
       assert.equal(applied.code, 0, applied.stderr);
       assert.equal((await call('GET', `/v1/services/${mine}`)).body.repository, own);
 
       const stranger = await startCiJob(ci.provider, ci.stranger(names), jobOptions(ci.provider));
-      const strangers = portolan(['apply', '-f', write([[unique('svc'), own]])], ci.env(stranger));
+      const strangers = await portolan(['apply', '-f', write([[unique('svc'), own]])], ci.env(stranger));
       assert.equal(strangers.code, 1, `another ${ci.provider} job is refused: ${strangers.stderr}`);
       assert.match(strangers.stderr, /error \(403\)/);
     });
   }
 
   it('says what is missing when a CI is detected but cannot give a token', async () => {
-    const gitlab = portolan(['whoami'], { GITLAB_CI: 'true', PORTOLAN_ID_TOKEN_VARIABLE: 'MY_ID_TOKEN' });
+    const gitlab = await portolan(['whoami'], {
+      GITLAB_CI: 'true',
+      PORTOLAN_ID_TOKEN_VARIABLE: 'MY_ID_TOKEN',
+    });
     assert.equal(gitlab.code, 3, 'no token in the named variable: no CI identity, and no other credentials');
     assert.match(gitlab.stderr, /no credentials/);
 
     const azure = await startCiJob('azure', { sub: 'sc://acme/x/portolan' }, { serviceConnectionId: 'abc' });
-    const noConnection = portolan(['whoami'], azure.env);
+    const noConnection = await portolan(['whoami'], azure.env);
     assert.equal(noConnection.code, 3);
     assert.match(noConnection.stderr, /set PORTOLAN_AZURE_SERVICE_CONNECTION_ID/);
-    const wrongConnection = portolan(['whoami'], {
+    const wrongConnection = await portolan(['whoami'], {
       ...azure.env,
       PORTOLAN_AZURE_SERVICE_CONNECTION_ID: 'xyz',
     });
@@ -375,13 +392,13 @@ describe("each CI's workload identity with a claim-bound policy", () => {
     assert.match(wrongConnection.stderr, /Azure DevOps' OIDC token endpoint refused a token \(404\)/);
 
     const buildkite = await startCiJob('buildkite', { sub: 'organization:acme:pipeline:x' });
-    const noAudience = portolan(['whoami'], {
+    const noAudience = await portolan(['whoami'], {
       ...buildkite.env,
       PATH: `${fakeAgentPath()}:${process.env.PATH}`,
     });
     assert.equal(noAudience.code, 3);
     assert.match(noAudience.stderr, /inside Buildkite: set PORTOLAN_AUDIENCE/);
-    const badAgent = portolan(['whoami'], {
+    const badAgent = await portolan(['whoami'], {
       ...buildkite.env,
       BUILDKITE_AGENT_ACCESS_TOKEN: 'wrong',
       PATH: `${fakeAgentPath()}:${process.env.PATH}`,
@@ -395,7 +412,7 @@ describe("each CI's workload identity with a claim-bound policy", () => {
     const names = { org: unique('acme'), project: unique('checkout') };
     const gitlab = cases.find((c) => c.provider === 'gitlab') as CiCase;
     const job = await startCiJob('gitlab', gitlab.claims(names));
-    const named = portolan(['whoami', '--output', 'json'], {
+    const named = await portolan(['whoami', '--output', 'json'], {
       GITLAB_CI: 'true',
       PORTOLAN_ID_TOKEN_VARIABLE: 'GITLAB_OIDC_TOKEN',
       GITLAB_OIDC_TOKEN: job.token ?? '',
@@ -414,7 +431,7 @@ describe("each CI's workload identity with a claim-bound policy", () => {
       ),
       signature,
     ].join('.');
-    const refused = portolan(['whoami'], { PORTOLAN_TOKEN: forged });
+    const refused = await portolan(['whoami'], { PORTOLAN_TOKEN: forged });
     assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /error \(401\)/);
   });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
@@ -22,7 +22,7 @@ const run = (command: string, args: string[], options: { cwd: string; env?: Reco
 };
 
 function diskUsage(path: string): number {
-  const stat = statSync(path);
+  const stat = lstatSync(path);
   if (!stat.isDirectory()) return stat.size;
   return readdirSync(path).reduce((sum, name) => sum + diskUsage(join(path, name)), 0);
 }
@@ -48,11 +48,13 @@ describe('the @portolan/cli package', () => {
     const packed = run('npm', ['pack', '--json', '--pack-destination', work], { cwd: cliPackageDir });
     assert.equal(packed.code, 0, packed.stderr);
     const [tarball] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-    assert.deepEqual(tarball?.files.map((f) => f.path).sort(), [
-      'README.md',
-      'dist/portolan.js',
-      'package.json',
-    ]);
+    const packedFiles = tarball?.files.map((f) => f.path) ?? [];
+    assert.ok(packedFiles.includes('dist/portolan.js'), packedFiles.join(' '));
+    assert.deepEqual(
+      packedFiles.filter((f) => !/^dist\/[\w-]+\.js$/.test(f)).sort(),
+      ['README.md', 'package.json'],
+      'the bundle, its chunks, the manifest and the README: nothing else',
+    );
 
     const home = mkdtempSync(join(tmpdir(), 'portolan-user-'));
     const installed = run(
