@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cliPackageDir } from '#cli/bundle';
@@ -64,7 +64,8 @@ function medianMs(command: string): number {
   return times[Math.floor(times.length / 2)] as number;
 }
 
-let results: Record<string, { median: number; mean?: number; stddev?: number }>;
+/** Milliseconds: wall-clock median (and mean, deviation), and CPU time in user mode (mean) when hyperfine ran. */
+let results: Record<string, { median: number; mean?: number; stddev?: number; user?: number }>;
 const hyperfine = spawnSync('hyperfine', ['--version'], { encoding: 'utf8' });
 if (hyperfine.status === 0) {
   const json = join(outDir, 'hyperfine.json');
@@ -74,12 +75,15 @@ if (hyperfine.status === 0) {
     { stdio: 'inherit' },
   );
   const { results: measured } = (await import(json, { with: { type: 'json' } })).default as {
-    results: { median: number; mean: number; stddev: number }[];
+    results: { median: number; mean: number; stddev: number; user: number }[];
   };
   results = Object.fromEntries(
     Object.keys(commands).map((name, i) => {
-      const r = measured[i] as { median: number; mean: number; stddev: number };
-      return [name, { median: r.median * 1000, mean: r.mean * 1000, stddev: r.stddev * 1000 }];
+      const r = measured[i] as { median: number; mean: number; stddev: number; user: number };
+      return [
+        name,
+        { median: r.median * 1000, mean: r.mean * 1000, stddev: r.stddev * 1000, user: r.user * 1000 },
+      ];
     }),
   );
 } else {
@@ -89,6 +93,7 @@ if (hyperfine.status === 0) {
 }
 
 const summary = {
+  loadAverage: loadavg(),
   tool: hyperfine.status === 0 ? hyperfine.stdout.trim() : `spawnSync median of ${runs}`,
   node: process.version,
   tarballBytes: packed.size,
@@ -98,11 +103,15 @@ const summary = {
 };
 writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 console.log(
-  `\npackage: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(installed / 1024).toFixed(0)} KiB installed`,
+  `\nload average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(
+      ' ',
+    )}; package: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(installed / 1024).toFixed(0)} KiB installed`,
 );
 for (const [name, r] of Object.entries(results))
   console.log(
-    `${name.padEnd(46)} median ${r.median.toFixed(1)} ms${r.stddev !== undefined ? ` (±${r.stddev.toFixed(1)})` : ''}`,
+    `${name.padEnd(46)} median ${r.median.toFixed(1)} ms${r.stddev !== undefined ? ` (±${r.stddev.toFixed(1)})` : ''}${r.user !== undefined ? `, user CPU ${r.user.toFixed(1)} ms` : ''}`,
   );
 const [baseline, bundled, , source] = Object.values(results).map((r) => r.median) as number[] as [
   number,
