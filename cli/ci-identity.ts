@@ -24,12 +24,17 @@ const needAudience = (env: Env, ci: string, issuer: string) => {
   return audience;
 };
 
+/** How long a CI's token endpoint may take: a CI job should fail, not hang. */
+const tokenRequestTimeoutMs = 30_000;
+
 async function fetchJson(what: string, url: URL, init: RequestInit, hint: string) {
-  const response = await fetch(url, init).catch((error: Error) => {
-    throw new AccessError(
-      `could not reach ${what}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
-    );
-  });
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(tokenRequestTimeoutMs) }).catch(
+    (error: Error) => {
+      throw new AccessError(
+        `could not reach ${what}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
+      );
+    },
+  );
   if (!response.ok) throw new AccessError(`${what} refused a token (${response.status}): ${hint}`);
   return (await response.json().catch(() => ({}))) as Record<string, unknown>;
 }
@@ -87,7 +92,7 @@ function buildkite(env: Env): Promise<string> {
     execFile(
       'buildkite-agent',
       ['oidc', 'request-token', '--audience', audience],
-      { env, timeout: 30_000, maxBuffer: 64 * 1024 },
+      { env, timeout: tokenRequestTimeoutMs, maxBuffer: 64 * 1024 },
       (error, stdout, stderr) => {
         if (error)
           reject(

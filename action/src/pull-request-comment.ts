@@ -31,6 +31,7 @@ async function github(pr: PullRequest, method: string, path: string, body?: unkn
       ...(body ? { 'content-type': 'application/json' } : {}),
     },
     ...(body ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(30_000),
   }).catch((error: Error) => {
     throw new CommentFailed(`cannot reach ${pr.apiUrl}: ${(error.cause as Error)?.message ?? error.message}`);
   });
