@@ -45,18 +45,21 @@ function locate(problem: string, workspace: string): { message: string; at?: Loc
   return { message: match[4] ?? problem, at: { file, line: Number(match[2]), col: Number(match[3]) } };
 }
 
-function reportProblem(env: Env, write: Write, problem: ApiProblem, source: string) {
-  const payload = problem.payload as unknown as Problem;
-  for (const e of payload.errors ?? []) write(annotation('error', `${e.pointer}: ${e.detail}`));
-  for (const r of payload.refused ?? [])
-    write(annotation('error', `refused: ${r.action} ${r.ref} (${r.decidedBy}): ${r.reason}`));
-  const explained = explainProblem(payload, source);
-  write(annotation('error', explained));
-  appendSummary(env, `### Portolan: the API refused the documents\n\n\`\`\`\n${explained}\n\`\`\``);
+/** The step fails; what went wrong has been written as annotations already. */
+class StepFailed extends Error {}
+
+interface Settings {
+  workspace: string;
+  files: string[];
+  dryRun: boolean;
+  prune: boolean;
+  failOnChanges: boolean;
+  pullRequest?: number;
+  defaultBranch?: string;
 }
 
-export async function runAction(env: Env, write: Write): Promise<number> {
-  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+/** What this run does: plan on a pull request or another branch, apply on the default branch. */
+function settings(env: Env, write: Write): Settings {
   const event = readEvent(env);
   const pullRequest = event.pull_request?.number;
   const defaultBranch = event.repository?.default_branch;
@@ -64,39 +67,43 @@ export async function runAction(env: Env, write: Write): Promise<number> {
     pullRequest === undefined &&
     defaultBranch !== undefined &&
     env.GITHUB_REF === `refs/heads/${defaultBranch}`;
-  let dryRun: boolean;
-  let prune: boolean;
-  let failOnChanges: boolean;
   try {
-    dryRun = booleanInput(env, 'dry-run') || !onDefaultBranch;
-    prune = booleanInput(env, 'prune');
-    failOnChanges = booleanInput(env, 'fail-on-changes');
+    return {
+      workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+      files: (input(env, 'files') || 'portolan.yaml')
+        .split(/[\n,]/)
+        .map((f) => f.trim())
+        .filter(Boolean),
+      dryRun: booleanInput(env, 'dry-run') || !onDefaultBranch,
+      prune: booleanInput(env, 'prune'),
+      failOnChanges: booleanInput(env, 'fail-on-changes'),
+      ...(pullRequest !== undefined ? { pullRequest } : {}),
+      ...(defaultBranch !== undefined ? { defaultBranch } : {}),
+    };
   } catch (error) {
     write(annotation('error', (error as Error).message));
-    return 1;
+    throw new StepFailed();
   }
-  const files = (input(env, 'files') || 'portolan.yaml')
-    .split(/[\n,]/)
-    .map((f) => f.trim())
-    .filter(Boolean);
+}
 
-  let loaded: ReturnType<typeof loadCatalog>;
+function loadDocuments(run: Settings, env: Env, write: Write) {
   try {
-    loaded = loadCatalog(files);
+    const loaded = loadCatalog(run.files);
+    for (const note of loaded.notes) write(annotation('notice', note));
+    return loaded.document;
   } catch (error) {
     if (!(error instanceof DocumentError)) throw error;
     for (const problem of error.problems) {
-      const { message, at } = locate(problem, workspace);
+      const { message, at } = locate(problem, run.workspace);
       write(annotation('error', message, at));
     }
-    appendSummary(
-      env,
-      `### Portolan: the catalog documents are invalid\n\n${error.problems.map((p) => `- \`${p.replace(/`/g, "'")}\``).join('\n')}`,
-    );
-    return 1;
+    const list = error.problems.map((p) => `- \`${p.replace(/`/g, "'")}\``).join('\n');
+    appendSummary(env, `### Portolan: the catalog documents are invalid\n\n${list}`);
+    throw new StepFailed();
   }
-  for (const note of loaded.notes) write(annotation('notice', note));
+}
 
+async function applyDocuments(run: Settings, env: Env, write: Write, document: unknown): Promise<PlanReport> {
   if (!env.ACTIONS_ID_TOKEN_REQUEST_URL && !env.PORTOLAN_TOKEN) {
     write(
       annotation(
@@ -104,11 +111,10 @@ export async function runAction(env: Env, write: Write): Promise<number> {
         'no OIDC token for this job: give it "permissions: id-token: write" (pull requests from forks get none)',
       ),
     );
-    return 1;
+    throw new StepFailed();
   }
   const audience = input(env, 'audience');
   const apiUrl = input(env, 'api-url');
-  let report: PlanReport;
   let source = 'the GitHub Actions OIDC token';
   try {
     const access = resolveAccess(
@@ -117,61 +123,70 @@ export async function runAction(env: Env, write: Write): Promise<number> {
     );
     source = access.source;
     const query = new URLSearchParams({
-      ...(dryRun ? { dryRun: 'true' } : {}),
-      ...(prune ? { prune: 'true' } : {}),
+      ...(run.dryRun ? { dryRun: 'true' } : {}),
+      ...(run.prune ? { prune: 'true' } : {}),
     });
-    report = (await apiClient(access)(
-      'POST',
-      `/v1/apply${query.size ? `?${query}` : ''}`,
-      loaded.document,
-    )) as unknown as PlanReport;
+    const path = `/v1/apply${query.size ? `?${query}` : ''}`;
+    return (await apiClient(access)('POST', path, document)) as unknown as PlanReport;
   } catch (error) {
-    if (error instanceof ApiProblem) reportProblem(env, write, error, source);
-    else if (error instanceof AccessError) write(annotation('error', error.message));
+    if (error instanceof ApiProblem) {
+      const payload = error.payload as unknown as Problem;
+      for (const e of payload.errors ?? []) write(annotation('error', `${e.pointer}: ${e.detail}`));
+      for (const r of payload.refused ?? [])
+        write(annotation('error', `refused: ${r.action} ${r.ref} (${r.decidedBy}): ${r.reason}`));
+      const explained = explainProblem(payload, source);
+      write(annotation('error', explained));
+      appendSummary(env, `### Portolan: the API refused the documents\n\n\`\`\`\n${explained}\n\`\`\``);
+    } else if (error instanceof AccessError) write(annotation('error', error.message));
     else throw error;
-    return 1;
+    throw new StepFailed();
   }
+}
 
+/** The plan or what was applied: log, outputs, job summary and, on a pull request, its comment. */
+async function publish(run: Settings, env: Env, write: Write, report: PlanReport) {
   write(renderPlan(report));
   const { create, update, delete: del, unchanged } = report.summary;
   const changes = create + update + del;
-  setOutputs(env, {
-    create,
-    update,
-    delete: del,
-    unchanged,
-    changes,
-    applied: String(!dryRun && changes > 0),
-  });
+  const applied = !run.dryRun && changes > 0;
+  setOutputs(env, { create, update, delete: del, unchanged, changes, applied: String(applied) });
   const where = env.GITHUB_REPOSITORY ? ` for ${env.GITHUB_REPOSITORY}` : '';
-  const markdown = planMarkdown(report, dryRun ? `Portolan plan${where}` : `Portolan applied${where}`);
+  const markdown = planMarkdown(report, run.dryRun ? `Portolan plan${where}` : `Portolan applied${where}`);
   const next =
-    pullRequest !== undefined && defaultBranch && changes > 0
-      ? `\n\nMerging into \`${defaultBranch}\` applies it.`
+    run.pullRequest !== undefined && run.defaultBranch && changes > 0
+      ? `\n\nMerging into \`${run.defaultBranch}\` applies it.`
       : '';
   appendSummary(env, markdown + next);
 
   const token = input(env, 'github-token');
-  if (pullRequest !== undefined && token && env.GITHUB_REPOSITORY) {
-    try {
-      const done = await upsertComment(
-        {
-          apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-          repository: env.GITHUB_REPOSITORY,
-          number: pullRequest,
-          token,
-        },
-        markdown + next,
-      );
-      write(`pull request comment ${done}`);
-    } catch (error) {
-      if (!(error instanceof CommentFailed)) throw error;
-      write(annotation('warning', `no pull request comment: ${error.message}`));
+  if (run.pullRequest === undefined || !token || !env.GITHUB_REPOSITORY) return;
+  try {
+    const pr = {
+      apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+      repository: env.GITHUB_REPOSITORY,
+      number: run.pullRequest,
+      token,
+    };
+    write(`pull request comment ${await upsertComment(pr, markdown + next)}`);
+  } catch (error) {
+    if (!(error instanceof CommentFailed)) throw error;
+    write(annotation('warning', `no pull request comment: ${error.message}`));
+  }
+}
+
+export async function runAction(env: Env, write: Write): Promise<number> {
+  try {
+    const run = settings(env, write);
+    const report = await applyDocuments(run, env, write, loadDocuments(run, env, write));
+    await publish(run, env, write, report);
+    const changes = report.summary.create + report.summary.update + report.summary.delete;
+    if (run.failOnChanges && run.dryRun && changes > 0) {
+      write(annotation('error', `the catalog differs from the documents: ${changes} change(s) planned`));
+      return 1;
     }
+    return 0;
+  } catch (error) {
+    if (error instanceof StepFailed) return 1;
+    throw error;
   }
-  if (failOnChanges && dryRun && changes > 0) {
-    write(annotation('error', `the catalog differs from the documents: ${changes} change(s) planned`));
-    return 1;
-  }
-  return 0;
 }
