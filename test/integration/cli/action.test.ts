@@ -251,6 +251,23 @@ describe('the GitHub Action', () => {
     assert.match(readOnly.stdout, /::error::the catalog differs from the documents: 1 change\(s\) planned/);
   });
 
+  it('finds its comment among more than a page of others, and edits it', async () => {
+    const busy = { pull_request: { number: 8 }, repository: { default_branch: 'main' } };
+    const others = Array.from({ length: 130 }, (_, i) => ({ id: i + 1, body: `review comment ${i}` }));
+    api.comments.set(8, others);
+    const workspace = workspaceWith(serviceYaml('tier-3'), busy);
+    for (let push = 0; push < 2; push++) {
+      const run = await runAction(workspace, {
+        ...(await jobEnv(workspace, 'pull_request', 'refs/pull/8/merge')),
+        'INPUT_GITHUB-TOKEN': 'ghs_write',
+      });
+      assert.equal(run.code, 0, run.stdout);
+    }
+    const ours = (api.comments.get(8) ?? []).filter((c) => c.body.startsWith('<!-- portolan-plan -->'));
+    assert.equal(ours.length, 1, 'found on the second page, not added again');
+    assert.equal(api.comments.get(8)?.length, 131);
+  });
+
   it('on the default branch: applies and summarises', async () => {
     const id = unique('svc');
     const workspace = workspaceWith(serviceYaml('tier-2', repository, id), {
