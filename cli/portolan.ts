@@ -3,13 +3,15 @@
  *
  * Exit codes: 0 success (or nothing to change), 2 changes planned (dry run /
  * diff), 1 refused or invalid, 3 transport, configuration or authentication failure.
+ *
+ * The schemas and the YAML parser are most of the bundle: commands load them
+ * when they need them, so that `whoami`, `resolve` or `--version` start fast.
  */
 import { parseArgs } from 'node:util';
+import { ApiProblem, apiClient } from '#cli/api-client';
 import { AccessError, resolveAccess } from '#cli/credentials';
-import { DocumentError, loadCatalog } from '#cli/load-documents';
 import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
-import { catalogJsonSchema } from '#shared/catalog/catalog-document';
-import { kindByPlural, kinds } from '#shared/catalog/entity-kinds';
+import { cliVersion } from '#cli/version';
 
 export const exitCodes = { ok: 0, invalid: 1, changesPlanned: 2, access: 3 } as const;
 
@@ -23,7 +25,7 @@ const usage = `usage: portolan <command> [options]
   whoami                                         the caller and its effective permissions
   schema                                         the catalog document's JSON Schema (for $schema in editors)
 
-options: --api-url <url> (PORTOLAN_API_URL)  --token <jwt> (PORTOLAN_TOKEN)  --output text|json
+options: --api-url <url> (PORTOLAN_API_URL)  --token <jwt> (PORTOLAN_TOKEN)  --output text|json  --version
 exit codes: 0 done / no changes, 2 changes planned, 1 refused or invalid, 3 transport or auth failure`;
 
 class UsageError extends Error {}
@@ -43,6 +45,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return exitCodes.invalid;
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(cliVersion);
+    return exitCodes.ok;
+  }
   const [command, ...args] = positionals;
   if (values.help || !command) {
     io.out(usage);
@@ -50,41 +56,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const json = values.output === 'json';
   if (command === 'schema') {
+    const { catalogJsonSchema } = await import('#shared/catalog/catalog-document');
     io.out(JSON.stringify(catalogJsonSchema(), null, 2));
     return exitCodes.ok;
   }
   try {
     const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
+    const api = apiClient(access);
     const call = async (method: string, path: string, body?: unknown) => {
-      const token = await access.token();
-      const response = await fetch(`${access.apiUrl.replace(/\/$/, '')}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      }).catch((error: Error) => {
-        throw new AccessError(
-          `cannot reach ${access.apiUrl}: ${(error.cause as Error)?.message ?? error.message}`,
-        );
-      });
-      const text = await response.text();
-      let payload: Record<string, unknown> = {};
       try {
-        if (text) payload = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // Not Portolan answering (a proxy, a wrong URL): say so rather than fail on its page.
-        throw new AccessError(
-          `${access.apiUrl} answered ${response.status} with something that is not JSON: is it the Portolan API? (${text.slice(0, 80).replace(/\s+/g, ' ')})`,
-        );
+        return await api(method, path, body);
+      } catch (error) {
+        if (!(error instanceof ApiProblem)) throw error;
+        if (json) io.out(JSON.stringify(error.payload, null, 2));
+        else io.err(explainProblem(error.payload as unknown as Problem, access.source));
+        throw new Exit(error.status === 401 ? exitCodes.access : exitCodes.invalid);
       }
-      if (!response.ok) {
-        if (json) io.out(JSON.stringify(payload, null, 2));
-        else io.err(explainProblem(payload as unknown as Problem, access.source));
-        throw new Exit(response.status === 401 ? exitCodes.access : exitCodes.invalid);
-      }
-      return payload;
     };
     const print = (payload: unknown, text: () => string) =>
       io.out(json ? JSON.stringify(payload, null, 2) : text());
@@ -94,7 +81,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'diff': {
         const files = values.file ?? [];
         if (files.length === 0) throw new UsageError(`${command} needs -f <file|dir>`);
-        const { document, notes } = loadCatalog(files);
+        const documents = await import('#cli/load-documents');
+        let loaded: ReturnType<typeof documents.loadCatalog>;
+        try {
+          loaded = documents.loadCatalog(files);
+        } catch (error) {
+          if (!(error instanceof documents.DocumentError)) throw error;
+          io.err(error.message);
+          return exitCodes.invalid;
+        }
+        const { document, notes } = loaded;
         if (!json) for (const note of notes) io.err(note);
         const dryRun = command === 'diff' || values['dry-run'] === true;
         const query = new URLSearchParams({
@@ -112,6 +108,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       }
       case 'get': {
         const [kindName, ...idParts] = args;
+        const { kindByPlural, kinds } = await import('#shared/catalog/entity-kinds');
         const info = kinds[kindName as keyof typeof kinds] ?? kindByPlural.get(kindName ?? '');
         if (!info || idParts.length === 0)
           throw new UsageError('get needs a kind (team, service, repository, environment) and an id');
@@ -167,10 +164,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`${error.message}\n\n${usage}`);
       return exitCodes.invalid;
     }
-    if (error instanceof DocumentError) {
-      io.err(error.message);
-      return exitCodes.invalid;
-    }
     if (error instanceof AccessError) {
       io.err(`error: ${error.message}`);
       return exitCodes.access;
@@ -198,6 +191,7 @@ function parse(argv: string[]) {
       'api-url': { type: 'string' },
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
 }

@@ -172,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       OUTPUT_STREAM: localStreamNames.output,
       TRUSTED_ISSUERS: JSON.stringify([
         { type: 'oidc', issuer: issuer.issuer, audience: [audience], jwksUri: issuer.jwksUri },
+        // More issuers to trust, shaped like the stack's oidcIssuers setting (e.g. CI stand-ins).
+        ...(JSON.parse(env.PORTOLAN_OIDC_ISSUERS ?? '[]') as object[]).map((i) => ({ type: 'oidc', ...i })),
       ]),
       JWKS_CA_FILE: certificates.caFile,
       POWERTOOLS_SERVICE_NAME: 'portolan',

@@ -11,13 +11,9 @@ import Provider, { errors } from 'oidc-provider';
 import { writeFileAtomic } from '#infra/local/atomic-file';
 import { portolanScopes } from '#shared/auth/principal';
 
-export type LocalClientName = 'ci' | 'admin' | 'reader';
+import type { LocalClient, LocalClientName } from '#shared/local/local-state';
 
-export interface LocalClient {
-  clientId: string;
-  clientSecret: string;
-  scopes: string[];
-}
+export type { LocalClient, LocalClientName };
 
 export const localClientScopes: Record<LocalClientName, string[]> = {
   ci: ['portolan/catalog.read', 'portolan/catalog.write'],
