@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureDevCertificates } from '#infra/local/dev-ca';
+import { startDigestSchedule } from '#infra/local/digest-schedule';
 import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { startKinesisMock } from '#infra/local/kinesis-mock';
 import { startKinesisPoller } from '#infra/local/kinesis-poller';
@@ -129,6 +130,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       CACHE_TTL_SECONDS: env.PORTOLAN_CACHE_TTL_SECONDS ?? '60',
       INPUT_FORMAT: env.PORTOLAN_INPUT_FORMAT ?? 'auto',
+      // Stand-ins for the digest bucket and the KMS signing key (see shared/audit/digest-env.ts).
+      DIGEST_LOCAL_DIR: join(stateDir, 'audit-digests'),
+      DIGEST_LOCAL_KEY_FILE: join(stateDir, 'audit-digest-key.pem'),
     });
     // Built from the factories, not the modules' `handler` exports, so that each
     // stack in one process (tests) gets handlers bound to its own environment.
@@ -164,6 +168,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       log,
     });
     stops.push(poller.stop);
+
+    // The digest function, on a schedule as EventBridge runs it in AWS.
+    const digestModule = await import('#functions/digest/handler');
+    const digests = startDigestSchedule({
+      intervalMs: Number(env.PORTOLAN_DIGEST_INTERVAL_SECONDS ?? 60) * 1000,
+      run: digestModule.makeDigestHandler(digestModule.digestDepsFromEnv(), new Logger()),
+      log,
+    });
+    stops.push(digests.stop);
 
     const state: LocalStackState = {
       apiUrl: gateway.url,
