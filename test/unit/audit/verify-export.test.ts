@@ -9,7 +9,6 @@ import {
   nextDigest,
   publicKeyFingerprint,
   publicKeyPem,
-  type SignedDigest,
   signDigest,
 } from '#shared/audit/audit-digest';
 import type { AuditEvent } from '#shared/audit/audit-event';
