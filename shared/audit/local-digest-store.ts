@@ -43,7 +43,7 @@ export function makeLocalDigestStore(root: string): DigestStore {
     async listKeys(prefix, { limit, after }) {
       let names: string[];
       try {
-        names = readdirSync(pathOf(prefix));
+        names = readdirSync(pathOf(prefix.replace(/\/$/, '')));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [], more: false };
         throw error;

@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { chainEvent } from '#shared/audit/audit-chain';
-import {
-  nextDigest,
-  publicKeyFingerprint,
-  publicKeyPem,
-  signDigest,
-} from '#shared/audit/audit-digest';
+import { nextDigest, publicKeyFingerprint, publicKeyPem, signDigest } from '#shared/audit/audit-digest';
 import type { AuditEvent } from '#shared/audit/audit-event';
 import type { AuditHead } from '#shared/audit/audit-head';
 import { isFinding, type Located, parseDigest, parseEvents, parseHeads } from '#shared/audit/export-format';
