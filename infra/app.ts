@@ -46,6 +46,14 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     apiBurstLimit: number('apiBurstLimit'),
     alarmEmail: text('alarmEmail'),
     logRetention: number('logRetentionDays') as RetentionDays | undefined,
+    auditDigestInterval:
+      number('auditDigestMinutes') === undefined
+        ? undefined
+        : Duration.minutes(number('auditDigestMinutes') as number),
+    auditDigestRetention:
+      number('auditDigestRetentionDays') === undefined
+        ? undefined
+        : Duration.days(number('auditDigestRetentionDays') as number),
   };
   for (const [key, value] of Object.entries(optional))
     if (value !== undefined) Object.assign(props, { [key]: value });

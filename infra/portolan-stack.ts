@@ -2,10 +2,12 @@
  * Portolan in one stack. Read this file to draw the architecture:
  * identity → catalog API (authorizer + API function) → data tables (catalog,
  * append-only audit) ← ingest pipeline (Kinesis in → enrich → Kinesis out),
+ * audit digests (heads signed hourly into a locked bucket, read by the API),
  * all watched by observability.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AuditDigests } from '#infra/constructs/audit-digests';
 import { CatalogApi, type CatalogApiProps } from '#infra/constructs/catalog-api';
 import { DataTables } from '#infra/constructs/data-tables';
 import { type ExternalIssuer, Identity } from '#infra/constructs/identity';
@@ -27,6 +29,10 @@ export interface PortolanStackProps
   apiBurstLimit?: number;
   /** Subscribed to the alarm topic. */
   alarmEmail?: string;
+  /** How often an audit digest is signed. @default 1 hour */
+  auditDigestInterval?: Duration;
+  /** How long each digest is locked (Object Lock, compliance mode). @default 365 days */
+  auditDigestRetention?: Duration;
 }
 
 export class PortolanStack extends Stack {
@@ -34,6 +40,7 @@ export class PortolanStack extends Stack {
   readonly identity: Identity;
   readonly api: CatalogApi;
   readonly pipeline: IngestPipeline;
+  readonly digests: AuditDigests;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: PortolanStackProps) {
@@ -64,6 +71,15 @@ export class PortolanStack extends Stack {
         'logRetention',
       ]),
     });
+    this.digests = new AuditDigests(this, 'AuditDigests', {
+      tables: this.tables,
+      ...(props.auditDigestInterval ? { interval: props.auditDigestInterval } : {}),
+      ...(props.auditDigestRetention ? { retention: props.auditDigestRetention } : {}),
+      ...pick(props, ['logRetention']),
+    });
+    this.digests.grantRead(this.api.apiFunction);
+    this.api.apiFunction.addEnvironment('DIGEST_BUCKET', this.digests.bucket.bucketName);
+
     this.observability = new Observability(this, 'Observability', {
       functions: {
         api: this.api.apiFunction,
@@ -88,6 +104,11 @@ export class PortolanStack extends Stack {
     new CfnOutput(this, 'InputStreamName', { value: this.pipeline.inputStream.streamName });
     new CfnOutput(this, 'OutputStreamName', { value: this.pipeline.outputStream.streamName });
     new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.pipeline.failedBatches.queueUrl });
+    new CfnOutput(this, 'AuditDigestBucket', { value: this.digests.bucket.bucketName });
+    new CfnOutput(this, 'AuditDigestKeyArn', {
+      value: this.digests.signingKey.keyArn,
+      description: 'aws kms get-public-key --key-id <this>: the key an auditor verifies digests with',
+    });
   }
 }
 
