@@ -5,6 +5,8 @@
  * diff), 1 refused or invalid, 3 transport, configuration or authentication failure.
  */
 import { parseArgs } from 'node:util';
+import { exportAudit } from '#cli/audit-export';
+import { auditVerifyCommand } from '#cli/audit-verify';
 import { AccessError, resolveAccess } from '#cli/credentials';
 import { DocumentError, loadCatalog } from '#cli/load-documents';
 import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
@@ -20,6 +22,8 @@ const usage = `usage: portolan <command> [options]
   get <kind> <id>                                one entity (kind: team, service, repository, environment)
   resolve key=value...                           who owns telemetry with these attributes
   audit <kind>/<id> [--verify]                   an entity's audit events, or verify their hash chain
+  audit export [--dir <dir>]                     write digests, public keys, events and heads for an auditor
+  audit verify --all [--dir <dir>] [--public-key <pem>]   verify an export offline (exit 1 if not intact)
   whoami                                         the caller and its effective permissions
   schema                                         the catalog document's JSON Schema (for $schema in editors)
 
@@ -53,6 +57,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(JSON.stringify(catalogJsonSchema(), null, 2));
     return exitCodes.ok;
   }
+  if (command === 'audit' && args[0] === 'verify') return auditVerifyCommand(values, io);
   try {
     const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
     const call = async (method: string, path: string, body?: unknown) => {
@@ -136,6 +141,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return exitCodes.ok;
       }
       case 'audit': {
+        if (args[0] === 'export') {
+          const summary = await exportAudit(call, values.dir, access.apiUrl);
+          print(
+            summary,
+            () =>
+              `exported ${summary.digests} digests, ${summary.entities} entities, ${summary.events} events to ${summary.dir}`,
+          );
+          return exitCodes.ok;
+        }
         const [entity] = args;
         if (!entity?.includes('/'))
           throw new UsageError('audit needs an entity, e.g. portolan audit service/checkout');
@@ -194,6 +208,9 @@ function parse(argv: string[]) {
       'dry-run': { type: 'boolean' },
       prune: { type: 'boolean' },
       verify: { type: 'boolean' },
+      all: { type: 'boolean' },
+      dir: { type: 'string', default: 'portolan-audit-export' },
+      'public-key': { type: 'string' },
       output: { type: 'string', short: 'o', default: 'text' },
       'api-url': { type: 'string' },
       token: { type: 'string' },
