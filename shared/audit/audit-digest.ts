@@ -10,7 +10,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { canonicalJson, genesisHash } from '#shared/audit/audit-chain';
 import type { AuditHead, HeadRef } from '#shared/audit/audit-head';
-import { merkleRoot } from '#shared/audit/merkle-tree';
+import { byEntity, leafHash, merkleRoot, merkleRootOfLeaves } from '#shared/audit/merkle-tree';
 
 export const digestFormat = 'portolan-audit-digest/1';
 
@@ -180,10 +180,18 @@ export function foldDigests(digests: readonly SignedDigest[]): {
   problems: DigestLinkProblem[];
 } {
   const heads = new Map<string, HeadRef>();
+  const leaves = new Map<string, Buffer>();
   const problems: DigestLinkProblem[] = [];
+  let order: string[] = [];
   for (const digest of digests) {
-    for (const head of digest.heads) heads.set(head.entity, head);
-    if (heads.size !== digest.headCount || merkleRoot(heads.values()) !== digest.merkleRoot) {
+    const grew = digest.heads.some((head) => !heads.has(head.entity));
+    for (const head of digest.heads) {
+      heads.set(head.entity, head);
+      leaves.set(head.entity, leafHash(head));
+    }
+    if (grew) order = [...heads.keys()].sort(byEntity);
+    const root = merkleRootOfLeaves(order.map((entity) => leaves.get(entity) as Buffer));
+    if (heads.size !== digest.headCount || root !== digest.merkleRoot) {
       problems.push({
         number: digest.number,
         reason: `the heads listed in digests 1–${digest.number} do not add up to its Merkle root (${digest.headCount} heads signed, ${heads.size} listed)`,

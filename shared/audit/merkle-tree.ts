@@ -14,15 +14,16 @@ const sha256 = (...parts: (Buffer | string)[]) => {
   return hash.digest();
 };
 
-const leafHash = (head: HeadRef) =>
+/** A head's leaf hash; kept by callers that recompute roots over mostly unchanged heads. */
+export const leafHash = (head: HeadRef): Buffer =>
   sha256(Buffer.from([0]), canonicalJson({ entity: head.entity, seq: head.seq, hash: head.hash }));
 
-/** The hex root of the heads; the hash of nothing for an empty catalog. */
-export function merkleRoot(heads: Iterable<HeadRef>): string {
-  let level: Buffer[] = [...heads]
-    .sort((a, b) => (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0))
-    .map(leafHash);
-  if (level.length === 0) return sha256('').toString('hex');
+export const byEntity = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The hex root of leaves already in entity order; the hash of nothing when there are none. */
+export function merkleRootOfLeaves(leaves: readonly Buffer[]): string {
+  if (leaves.length === 0) return sha256('').toString('hex');
+  let level = leaves;
   while (level.length > 1) {
     const next: Buffer[] = [];
     for (let i = 0; i < level.length; i += 2) {
@@ -32,4 +33,9 @@ export function merkleRoot(heads: Iterable<HeadRef>): string {
     level = next;
   }
   return (level[0] as Buffer).toString('hex');
+}
+
+/** The hex root of the heads, in any order. */
+export function merkleRoot(heads: Iterable<HeadRef>): string {
+  return merkleRootOfLeaves([...heads].sort((a, b) => byEntity(a.entity, b.entity)).map(leafHash));
 }
