@@ -4,7 +4,8 @@
  * outside the tables. See `shared/audit/write-digest.ts`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { digestSignerFromEnv, digestStoreFromEnv } from '#shared/audit/digest-env';
+import { digestStoreFromEnv } from '#shared/audit/digest-env';
+import { digestSignerFromEnv } from '#shared/audit/digest-signer-env';
 import { type DigestRunDeps, writeDigest } from '#shared/audit/write-digest';
 import { requiredEnv } from '#shared/config/required-env';
 import { allAuditHeads } from '#shared/store/audit-heads';

@@ -1,14 +1,14 @@
 /**
  * The digest archive and signer from the environment, the same way in Lambda
  * and on the local stack: `DIGEST_BUCKET` (S3) or `DIGEST_LOCAL_DIR` (the local
- * stack's directory), `DIGEST_KEY_ID` (KMS) or `DIGEST_LOCAL_KEY_FILE` (the
- * local stack's P-256 key). The AWS adapters load on first use, so a function
- * that never touches digests does not pay for their clients at cold start.
+ * stack's directory); `DIGEST_KEY_ID` (KMS) or `DIGEST_LOCAL_KEY_FILE` (the
+ * local stack's P-256 key). Adapters load on first use, so a cold start does not
+ * evaluate their SDK clients; the signer lives in its own module so that only
+ * the digest function bundles the KMS client.
  */
-import type { DigestSigner } from '#shared/audit/audit-digest';
 import type { DigestStore } from '#shared/audit/digest-archive';
 
-function lazy<T extends object>(load: () => Promise<T>): () => Promise<T> {
+export function lazy<T extends object>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
   return () => {
     loaded ??= load();
@@ -30,20 +30,5 @@ export function digestStoreFromEnv(env: NodeJS.ProcessEnv = process.env): Digest
     createObject: async (key, body) => (await store()).createObject(key, body),
     readObject: async (key) => (await store()).readObject(key),
     listKeys: async (prefix, options) => (await store()).listKeys(prefix, options),
-  };
-}
-
-export function digestSignerFromEnv(env: NodeJS.ProcessEnv = process.env): DigestSigner {
-  const keyId = env.DIGEST_KEY_ID;
-  const keyFile = env.DIGEST_LOCAL_KEY_FILE;
-  if (!keyId && !keyFile) throw new Error('environment variable DIGEST_KEY_ID is not set');
-  const signer = lazy<DigestSigner>(async () =>
-    keyId
-      ? (await import('#shared/audit/kms-digest-signer')).makeKmsDigestSigner(keyId)
-      : (await import('#shared/audit/local-digest-signer')).makeLocalDigestSigner(keyFile as string),
-  );
-  return {
-    sign: async (message) => (await signer()).sign(message),
-    publicKey: async () => (await signer()).publicKey(),
   };
 }
