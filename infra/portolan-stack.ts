@@ -6,6 +6,7 @@
  * all watched by observability.
  */
 import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import { AuditDigests } from '#infra/constructs/audit-digests';
 import { CatalogApi, type CatalogApiProps } from '#infra/constructs/catalog-api';
@@ -90,6 +91,10 @@ export class PortolanStack extends Stack {
       failedBatches: this.pipeline.failedBatches,
       ...pick(props, ['alarmEmail']),
     });
+    for (const alarm of this.digests.alarms) {
+      alarm.addAlarmAction(new SnsAction(this.observability.alarmTopic));
+      alarm.addOkAction(new SnsAction(this.observability.alarmTopic));
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'PORTOLAN_API_URL' });
     new CfnOutput(this, 'TokenUrl', {

@@ -14,6 +14,7 @@
  * - Readers (the API) get `GetObject` and `ListBucket` through `grantRead`.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -56,6 +57,8 @@ export class AuditDigests extends Construct {
   readonly bucket: Bucket;
   readonly signingKey: Key;
   readonly digestFunction: PortolanFunction;
+  /** A digest run failed, or none ran for two intervals: the tables are unanchored for longer than planned. */
+  readonly alarms: Alarm[];
 
   constructor(scope: Construct, id: string, props: AuditDigestsProps) {
     super(scope, id);
@@ -113,11 +116,36 @@ export class AuditDigests extends Construct {
     this.acknowledgeObjectWildcard(role);
     this.lockDown(role.roleArn);
 
+    const interval = props.interval ?? Duration.hours(1);
     new Rule(this, 'Schedule', {
       description: 'Signs the next audit digest',
-      schedule: Schedule.rate(props.interval ?? Duration.hours(1)),
+      schedule: Schedule.rate(interval),
       targets: [new LambdaFunction(this.digestFunction, { retryAttempts: 2 })],
     });
+    this.alarms = this.digestAlarms(interval);
+  }
+
+  private digestAlarms(interval: Duration): Alarm[] {
+    // CloudWatch evaluates at most one day at a time.
+    const twoIntervals = Duration.seconds(Math.min(2 * interval.toSeconds(), 86_400));
+    return [
+      new Alarm(this, 'DigestFailed', {
+        metric: this.digestFunction.metricErrors({ period: interval, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'An audit digest run failed: changes since the last digest are not anchored yet',
+      }),
+      new Alarm(this, 'DigestMissing', {
+        metric: this.digestFunction.metricInvocations({ period: twoIntervals, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+        alarmDescription: 'No audit digest ran for two intervals: the digest schedule is stopped',
+      }),
+    ];
   }
 
   /** The API: read digests and the published public keys. */

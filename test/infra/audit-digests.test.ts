@@ -124,3 +124,17 @@ describe('digest function', () => {
     assert.deepEqual(env.DIGEST_KEY_ID, { 'Fn::GetAtt': [key, 'Arn'] });
   });
 });
+
+describe('digest alarms', () => {
+  it('alarm on a failed run and on no run for two intervals, to the alarm topic', () => {
+    const fn = logicalId(template, 'AWS::Lambda::Function', 'AuditDigestsDigest');
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a).includes(fn),
+    ) as { Properties: Record<string, unknown> }[];
+    const byMetric = new Map(alarms.map((a) => [a.Properties.MetricName, a.Properties]));
+    assert.equal(byMetric.get('Errors')?.Period, 3600);
+    assert.equal(byMetric.get('Invocations')?.Period, 7200);
+    assert.equal(byMetric.get('Invocations')?.TreatMissingData, 'breaching');
+    for (const alarm of alarms) assert.equal((alarm.Properties.AlarmActions as unknown[]).length, 1);
+  });
+});
