@@ -16,6 +16,7 @@ import {
   parseEvents,
   parseHeads,
 } from '#shared/audit/export-format';
+import type { EntityVerification } from '#shared/audit/verify-entity';
 import { type ExportVerdict, verifyExport } from '#shared/audit/verify-export';
 
 /** Raised when there is no export to verify. */
@@ -107,4 +108,30 @@ export function auditVerifyCommand(
     io.err(`error: ${(error as Error).message}`);
     return 1;
   }
+}
+
+/** `/v1/audit/verify`'s three layers, one line each. */
+export function renderEntityVerification(v: EntityVerification): string {
+  const chain = v.chain.intact ? 'intact' : `BROKEN at event ${v.chain.brokenAt}: ${v.chain.reason}`;
+  const head = v.head.intact ? `intact at event ${v.head.seq}` : `BROKEN: ${v.head.reason}`;
+  let digests: string;
+  if ('unavailable' in v.digests) digests = `not checked (${v.digests.unavailable})`;
+  else {
+    const d = v.digests;
+    const parts = [
+      ...d.problems.map((p) => `digest ${p.number}: ${p.reason}`),
+      ...(d.brokenSince ? [`BROKEN since digest ${d.brokenSince.digest}: ${d.brokenSince.reason}`] : []),
+      d.attested
+        ? `attested up to event ${d.attested.seq} by digest ${d.attested.digest}`
+        : 'not yet in a digest',
+      ...(d.unattestedEvents > 0 && d.attested ? [`${d.unattestedEvents} event(s) since`] : []),
+    ];
+    digests = `${d.intact ? 'intact' : 'BROKEN'}: ${parts.join('; ')}`;
+  }
+  return [
+    `${v.entity}: ${v.intact ? 'intact' : 'NOT intact'} (${v.events} events)`,
+    `  chain:   ${chain}`,
+    `  head:    ${head}`,
+    `  digests: ${digests}`,
+  ].join('\n');
 }

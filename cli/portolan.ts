@@ -6,10 +6,11 @@
  */
 import { parseArgs } from 'node:util';
 import { exportAudit } from '#cli/audit-export';
-import { auditVerifyCommand } from '#cli/audit-verify';
+import { auditVerifyCommand, renderEntityVerification } from '#cli/audit-verify';
 import { AccessError, resolveAccess } from '#cli/credentials';
 import { DocumentError, loadCatalog } from '#cli/load-documents';
 import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
+import type { EntityVerification } from '#shared/audit/verify-entity';
 import { catalogJsonSchema } from '#shared/catalog/catalog-document';
 import { kindByPlural, kinds } from '#shared/catalog/entity-kinds';
 
@@ -157,7 +158,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const result = await call('GET', `${path}?entity=${encodeURIComponent(entity)}`);
         print(result, () =>
           values.verify
-            ? `${entity}: ${result.intact ? 'chain intact' : 'chain BROKEN'}${result.events !== undefined ? ` (${result.events} events)` : ''}${result.brokenAt ? `, first broken at ${JSON.stringify(result.brokenAt)}` : ''}`
+            ? renderEntityVerification(result as unknown as EntityVerification)
             : ((result.items as Record<string, unknown>[]) ?? [])
                 .map(
                   (e) =>

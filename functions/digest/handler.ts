@@ -15,7 +15,7 @@ export function makeDigestHandler(deps: DigestRunDeps, logger: Logger) {
   return async () => {
     const digest = await writeDigest(deps);
     if (!digest) {
-      logger.warn('another run wrote this digest number first; nothing written');
+      logger.warn('concurrent runs kept taking the next digest number; nothing written by this one');
       return { written: false };
     }
     logger.info('digest written', {

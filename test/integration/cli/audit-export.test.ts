@@ -59,6 +59,17 @@ describe('audit export, verified offline', () => {
     await digestNow();
     await call('PUT', `/v1/teams/${id}`, { body: teamDoc(id, 'after the last digest') });
 
+    const online = await portolan(['audit', `team/${id}`, '--verify']);
+    assert.equal(online.code, 0, online.stderr);
+    // Event 3 is attested too if the stack's own scheduled digest ran in between.
+    assert.match(
+      online.stdout,
+      new RegExp(
+        `team/${id}: intact \\(3 events\\)\\n  chain:   intact\\n  head:    intact at event 3\\n  digests: intact: attested up to event (2 by digest \\d+; 1 event\\(s\\) since|3 by digest \\d+)$`,
+        'm',
+      ),
+    );
+
     const dir = join(mkdtempSync(join(tmpdir(), 'portolan-export-')), 'export');
     const exported = await portolan(['audit', 'export', '--dir', dir]);
     assert.equal(exported.code, 0, exported.stderr);

@@ -17,8 +17,11 @@ import {
   signingInput,
 } from '#shared/audit/audit-digest';
 import type { AuditHead } from '#shared/audit/audit-head';
+import { digestPage } from '#shared/audit/digest-archive';
 import { makeLocalDigestSigner } from '#shared/audit/local-digest-signer';
+import { makeLocalDigestStore } from '#shared/audit/local-digest-store';
 import { merkleRoot } from '#shared/audit/merkle-tree';
+import { writeDigest } from '#shared/audit/write-digest';
 
 const keyFile = join(mkdtempSync(join(tmpdir(), 'portolan-digest-')), 'key.pem');
 const signer = makeLocalDigestSigner(keyFile);
@@ -139,5 +142,29 @@ describe('digests', () => {
     const { signature: _s, ...unsigned } = digest;
     assert.deepEqual(signingInput(digest), signingInput(unsigned as never));
     assert.ok(!signingInput(digest).toString().includes('"signature":'));
+  });
+});
+
+describe('digest runs', () => {
+  it('two concurrent runs never fork the chain: the loser chains after the winner', async () => {
+    const store = makeLocalDigestStore(mkdtempSync(join(tmpdir(), 'portolan-archive-')));
+    const heads = async () => [head('team/a', 1, '2026-01-01T00:00:00.000Z')];
+    const written = await Promise.all([
+      writeDigest({ heads, store, signer }),
+      writeDigest({ heads, store, signer }),
+    ]);
+    assert.deepEqual(written.map((d) => d?.number).sort(), [1, 2]);
+    const { digests } = await digestPage(store, { limit: 10 });
+    assert.deepEqual(
+      digests.map((d) => d.number),
+      [2, 1],
+    );
+    const keys = new Map([[publicKeyFingerprint(await signer.publicKey()), await signer.publicKey()]]);
+    assert.deepEqual(checkDigestLinks([...digests].reverse(), keys), []);
+    assert.equal(
+      await store.createObject('digests/9999999998.json', '{}'),
+      false,
+      'an existing digest is never replaced',
+    );
   });
 });
