@@ -9,9 +9,14 @@
  */
 import { parseArgs } from 'node:util';
 import { ApiProblem, apiClient } from '#cli/api-client';
+import { exportAudit } from '#cli/audit-export';
+import { auditVerifyCommand, renderEntityVerification } from '#cli/audit-verify';
 import { AccessError, resolveAccess } from '#cli/credentials';
 import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
 import { cliVersion } from '#cli/version';
+import type { EntityVerification } from '#shared/audit/verify-entity';
+import { catalogJsonSchema } from '#shared/catalog/catalog-document';
+import { kindByPlural, kinds } from '#shared/catalog/entity-kinds';
 
 export const exitCodes = { ok: 0, invalid: 1, changesPlanned: 2, access: 3 } as const;
 
@@ -22,6 +27,8 @@ const usage = `usage: portolan <command> [options]
   get <kind> <id>                                one entity (kind: team, service, repository, environment)
   resolve key=value...                           who owns telemetry with these attributes
   audit <kind>/<id> [--verify]                   an entity's audit events, or verify their hash chain
+  audit export [--dir <dir>]                     write digests, public keys, events and heads for an auditor
+  audit verify --all [--dir <dir>] [--public-key <pem>]   verify an export offline (exit 1 if not intact)
   whoami                                         the caller and its effective permissions
   schema                                         the catalog document's JSON Schema (for $schema in editors)
 
@@ -60,6 +67,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(JSON.stringify(catalogJsonSchema(), null, 2));
     return exitCodes.ok;
   }
+  if (command === 'audit' && args[0] === 'verify') return auditVerifyCommand(values, io);
   try {
     const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
     const api = apiClient(access);
@@ -133,6 +141,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return exitCodes.ok;
       }
       case 'audit': {
+        if (args[0] === 'export') {
+          const summary = await exportAudit(call, values.dir, access.apiUrl);
+          print(
+            summary,
+            () =>
+              `exported ${summary.digests} digests, ${summary.entities} entities, ${summary.events} events to ${summary.dir}`,
+          );
+          return exitCodes.ok;
+        }
         const [entity] = args;
         if (!entity?.includes('/'))
           throw new UsageError('audit needs an entity, e.g. portolan audit service/checkout');
@@ -140,7 +157,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const result = await call('GET', `${path}?entity=${encodeURIComponent(entity)}`);
         print(result, () =>
           values.verify
-            ? `${entity}: ${result.intact ? 'chain intact' : 'chain BROKEN'}${result.events !== undefined ? ` (${result.events} events)` : ''}${result.brokenAt ? `, first broken at ${JSON.stringify(result.brokenAt)}` : ''}`
+            ? renderEntityVerification(result as unknown as EntityVerification)
             : ((result.items as Record<string, unknown>[]) ?? [])
                 .map(
                   (e) =>
@@ -187,6 +204,9 @@ function parse(argv: string[]) {
       'dry-run': { type: 'boolean' },
       prune: { type: 'boolean' },
       verify: { type: 'boolean' },
+      all: { type: 'boolean' },
+      dir: { type: 'string', default: 'portolan-audit-export' },
+      'public-key': { type: 'string' },
       output: { type: 'string', short: 'o', default: 'text' },
       'api-url': { type: 'string' },
       token: { type: 'string' },

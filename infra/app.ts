@@ -52,6 +52,14 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     logRetention: number('logRetentionDays') as RetentionDays | undefined,
     unvouchedRecords: text('unvouchedRecords') as PortolanStackProps['unvouchedRecords'],
     maxRecordSizeKiB: number('maxRecordSizeKiB'),
+    auditDigestInterval:
+      number('auditDigestMinutes') === undefined
+        ? undefined
+        : Duration.minutes(number('auditDigestMinutes') as number),
+    auditDigestRetention:
+      number('auditDigestRetentionDays') === undefined
+        ? undefined
+        : Duration.days(number('auditDigestRetentionDays') as number),
   };
   for (const [key, value] of Object.entries(optional))
     if (value !== undefined) Object.assign(props, { [key]: value });

@@ -2,10 +2,13 @@
  * Portolan in one stack. Read this file to draw the architecture:
  * identity → catalog API (authorizer + API function) → data tables (catalog,
  * append-only audit) ← ingest pipeline (Kinesis in → enrich → Kinesis out),
+ * audit digests (heads signed hourly into a locked bucket, read by the API),
  * all watched by observability.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
+import { AuditDigests } from '#infra/constructs/audit-digests';
 import { CatalogApi, type CatalogApiProps } from '#infra/constructs/catalog-api';
 import { DataTables } from '#infra/constructs/data-tables';
 import { type ExternalIssuer, Identity } from '#infra/constructs/identity';
@@ -27,6 +30,10 @@ export interface PortolanStackProps
   apiBurstLimit?: number;
   /** Subscribed to the alarm topic. */
   alarmEmail?: string;
+  /** How often an audit digest is signed. @default 1 hour */
+  auditDigestInterval?: Duration;
+  /** How long each digest is locked (Object Lock, compliance mode). @default 365 days */
+  auditDigestRetention?: Duration;
 }
 
 export class PortolanStack extends Stack {
@@ -34,6 +41,7 @@ export class PortolanStack extends Stack {
   readonly identity: Identity;
   readonly api: CatalogApi;
   readonly pipeline: IngestPipeline;
+  readonly digests: AuditDigests;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: PortolanStackProps) {
@@ -66,6 +74,15 @@ export class PortolanStack extends Stack {
         'maxRecordSizeKiB',
       ]),
     });
+    this.digests = new AuditDigests(this, 'AuditDigests', {
+      tables: this.tables,
+      ...(props.auditDigestInterval ? { interval: props.auditDigestInterval } : {}),
+      ...(props.auditDigestRetention ? { retention: props.auditDigestRetention } : {}),
+      ...pick(props, ['logRetention']),
+    });
+    this.digests.grantRead(this.api.apiFunction);
+    this.api.apiFunction.addEnvironment('DIGEST_BUCKET', this.digests.bucket.bucketName);
+
     this.observability = new Observability(this, 'Observability', {
       functions: {
         api: this.api.apiFunction,
@@ -76,6 +93,10 @@ export class PortolanStack extends Stack {
       failedBatches: this.pipeline.failedBatches,
       ...pick(props, ['alarmEmail']),
     });
+    for (const alarm of this.digests.alarms) {
+      alarm.addAlarmAction(new SnsAction(this.observability.alarmTopic));
+      alarm.addOkAction(new SnsAction(this.observability.alarmTopic));
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'PORTOLAN_API_URL' });
     new CfnOutput(this, 'TokenUrl', {
@@ -92,6 +113,11 @@ export class PortolanStack extends Stack {
     if (this.pipeline.quarantineStream)
       new CfnOutput(this, 'QuarantineStreamName', { value: this.pipeline.quarantineStream.streamName });
     new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.pipeline.failedBatches.queueUrl });
+    new CfnOutput(this, 'AuditDigestBucket', { value: this.digests.bucket.bucketName });
+    new CfnOutput(this, 'AuditDigestKeyArn', {
+      value: this.digests.signingKey.keyArn,
+      description: 'aws kms get-public-key --key-id <this>: the key an auditor verifies digests with',
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AccessControl } from '#functions/api/access-control';
+import type { DigestStore } from '#shared/audit/digest-archive';
 import type { ApiContext, ApiEvent } from '#shared/http/require-principal';
 import type { OwnershipResult, SourceAttributes } from '#shared/ownership/ownership-context';
 import type { UnownedSource } from '#shared/ownership/unowned-sources';
@@ -21,6 +22,10 @@ export interface ApiDeps {
   logger: Logger;
   /** EMF metrics: catalog changes and refusals, per kind. */
   metrics: Metrics;
+  /** The signed audit digests, where the deployment keeps them. */
+  digests?: DigestStore;
+  /** How many of the newest digests `/v1/audit/verify` checks an entity against. */
+  digestWindow?: number;
 }
 
 export type RouteHandler = (

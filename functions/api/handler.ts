@@ -20,6 +20,7 @@ import { entityRoutes } from '#functions/api/routes/entity-routes';
 import { policyRoutes } from '#functions/api/routes/policy-routes';
 import { resolveRoutes } from '#functions/api/routes/resolve-routes';
 import { whoamiRoute } from '#functions/api/routes/whoami-route';
+import { digestStoreFromEnv } from '#shared/audit/digest-env';
 import { requiredEnv } from '#shared/config/required-env';
 import { bodySizeLimit } from '#shared/http/body-size-limit';
 import { DependencyUnavailable } from '#shared/http/dependency-outage';
@@ -101,7 +102,18 @@ export function apiDepsFromEnv(
     logger,
     // Metrics warnings (e.g. a GET that records no metric) go through the logger and its level.
     metrics: new Metrics({ logger }),
+    ...auditDigestsFromEnv(env),
   };
 }
 
 export const handler = makeApiHandler(apiDepsFromEnv());
+
+/** The digest archive `/v1/audit/verify` and `/v1/audit/digests` read, when there is one. */
+function auditDigestsFromEnv(env: NodeJS.ProcessEnv): Pick<ApiDeps, 'digests' | 'digestWindow'> {
+  const digests = digestStoreFromEnv(env);
+  const window = Number(env.AUDIT_VERIFY_DIGESTS ?? 0);
+  return {
+    ...(digests ? { digests } : {}),
+    ...(Number.isInteger(window) && window > 0 ? { digestWindow: window } : {}),
+  };
+}

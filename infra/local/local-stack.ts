@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { writeFileAtomic } from '#infra/local/atomic-file';
 import { ensureDevCertificates } from '#infra/local/dev-ca';
+import { startDigestSchedule } from '#infra/local/digest-schedule';
 import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
 import { recordEmulators, replaceLeftoverEmulators } from '#infra/local/emulator-pids';
 import { type KinesisMock, setStateAside, startKinesisMock } from '#infra/local/kinesis-mock';
@@ -70,6 +71,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   // Stopped in this order, whatever was started; see RunningLocalStack.stop.
   const parts: {
     gateway?: { stop(): Promise<void> };
+    digests?: { stop(): Promise<void> };
     poller?: KinesisPoller;
     kinesis?: KinesisMock;
     dynamo?: { stop(): Promise<void> };
@@ -84,9 +86,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       steps.push(`${name} ${((Date.now() - at) / 1000).toFixed(1)}s`);
       return result;
     };
-    const { gateway, poller, kinesis, dynamo, issuer } = parts;
+    const { gateway, digests, poller, kinesis, dynamo, issuer } = parts;
     for (const key of Object.keys(parts)) delete parts[key as keyof typeof parts];
     if (gateway) await timed('API', () => gateway.stop(), undefined);
+    if (digests) await timed('audit digests', () => digests.stop(), undefined);
     if (poller) await timed('poller', () => poller.stop(), undefined);
     const persisted = kinesis ? await timed('kinesis-mock', () => kinesis.stop(), false) : true;
     poller?.commit();
@@ -184,6 +187,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       INPUT_FORMAT: env.PORTOLAN_INPUT_FORMAT ?? 'auto',
       UNVOUCHED_RECORDS: env.PORTOLAN_UNVOUCHED_RECORDS ?? 'passthrough',
       QUARANTINE_STREAM: localStreamNames.quarantine,
+      // Stand-ins for the digest bucket and the KMS signing key (see shared/audit/digest-env.ts).
+      DIGEST_LOCAL_DIR: join(stateDir, 'audit-digests'),
+      DIGEST_LOCAL_KEY_FILE: join(stateDir, 'audit-digest-key.pem'),
     });
     // Built from the factories, not the modules' `handler` exports, so that each
     // stack in one process (tests) gets handlers bound to its own environment.
@@ -222,6 +228,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       log,
     });
     parts.poller = poller;
+
+    // The digest function, on a schedule as EventBridge runs it in AWS.
+    const digestModule = await import('#functions/digest/handler');
+    const digests = startDigestSchedule({
+      intervalMs: Number(env.PORTOLAN_DIGEST_INTERVAL_SECONDS ?? 60) * 1000,
+      run: digestModule.makeDigestHandler(digestModule.digestDepsFromEnv(), new Logger()),
+      log,
+    });
+    parts.digests = digests;
 
     const state: LocalStackState = {
       apiUrl: gateway.url,

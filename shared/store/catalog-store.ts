@@ -5,6 +5,7 @@
  */
 
 import type { AuditActor, AuditEvent } from '#shared/audit/audit-event';
+import type { AuditHead } from '#shared/audit/audit-head';
 import type { EntityRef } from '#shared/catalog/entity-kinds';
 
 /** Kinds of record the store versions and audits: the four catalog kinds and access policies. */
@@ -65,6 +66,10 @@ export interface CatalogStore {
   ): Promise<Page<AuditEvent>>;
   /** Every audit event of one entity, oldest first (for chain verification). */
   auditChain(entity: EntityRef | `policy/${string}`): Promise<AuditEvent[]>;
+  /** The entity's audit head: its newest event's seq and hash, written with it. */
+  auditHead(entity: EntityRef | `policy/${string}`): Promise<AuditHead | undefined>;
+  /** Every entity's head, a page at a time (the audit export). */
+  auditHeads(options: { limit: number; cursor?: string }): Promise<Page<AuditHead>>;
 }
 
 /** Raised by the store; the API maps each to its problem+json status. */

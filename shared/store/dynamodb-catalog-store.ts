@@ -2,8 +2,9 @@
  * The catalog store on DynamoDB. Every change is one TransactWriteItems holding
  * the entity write (conditioned on its version), the reference counters of the
  * entities it starts or stops pointing at, and the audit event (conditioned on
- * its sequence number being new): the change and its audit event land together
- * or not at all, and two writers can never both extend an entity's chain.
+ * its sequence number being new) with the entity's audit head moved to it
+ * (conditioned on the head read): the change, its event and the head land
+ * together or not at all, and two writers can never both extend a chain.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -15,7 +16,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, chainEvent } from '#shared/audit/audit-chain';
 import type { AuditEvent } from '#shared/audit/audit-event';
+import type { AuditHead } from '#shared/audit/audit-head';
 import { type EntityKind, type EntityRef, referencesOf } from '#shared/catalog/entity-kinds';
+import { auditHeadPage, auditHeadPut, readAuditHead } from '#shared/store/audit-heads';
 import {
   type CatalogStore,
   type Page,
@@ -85,7 +88,13 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
     return Item as CatalogItem | undefined;
   }
 
-  async function auditHead(entity: string) {
+  /**
+   * Where an entity's chain ends: its head; for a log written before heads
+   * existed, its newest event (the next change then writes the head).
+   */
+  async function chainEnd(entity: string) {
+    const head = await readAuditHead(client, catalogTable, entity);
+    if (head) return { end: head, head };
     const { Items } = await client.send(
       new QueryCommand({
         TableName: auditTable,
@@ -97,7 +106,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
         ConsistentRead: true,
       }),
     );
-    return Items?.[0] as AuditEvent | undefined;
+    return { end: Items?.[0] as AuditEvent | undefined, head: undefined };
   }
 
   function checkPrecondition(current: CatalogItem | undefined, expected: VersionPrecondition, ref: string) {
@@ -128,9 +137,11 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
     },
   });
 
-  const auditPut = (event: AuditEvent): TransactItem => ({
-    Put: { TableName: auditTable, Item: event, ConditionExpression: 'attribute_not_exists(seq)' },
-  });
+  /** The event (never over an existing one) and the head moved to it (from the head read). */
+  const auditWrites = (event: AuditEvent, head: AuditHead | undefined): TransactItem[] => [
+    { Put: { TableName: auditTable, Item: event, ConditionExpression: 'attribute_not_exists(seq)' } },
+    auditHeadPut(catalogTable, event, head),
+  ];
 
   /**
    * Runs one read-decide-write attempt until it commits. A lost race is retried
@@ -197,7 +208,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
     put(kind, doc, expected, ctx): Promise<PutResult> {
       const ref = `${kind}/${doc.id}`;
       return withRetries(expected, async () => {
-        const [current, head] = await Promise.all([getItem(kind, doc.id), auditHead(ref)]);
+        const [current, { end, head }] = await Promise.all([getItem(kind, doc.id), chainEnd(ref)]);
         checkPrecondition(current, expected, ref);
         if (current && canonicalJson(current.doc) === canonicalJson(doc)) {
           return { entity: toStored(current), created: false, changed: false };
@@ -214,7 +225,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
         const newRefs = refsOf(kind, doc);
         const added = newRefs.filter((r) => !oldRefs.includes(r));
         const removed = oldRefs.filter((r) => !newRefs.includes(r));
-        const event = chainEvent(head, {
+        const event = chainEvent(end, {
           entity: ref,
           at,
           action: current ? 'update' : 'create',
@@ -250,9 +261,9 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
             write,
             ...added.map((r) => counterUpdate(r, 1)),
             ...removed.map((r) => counterUpdate(r, -1)),
-            auditPut(event),
+            ...auditWrites(event, head),
           ],
-          ['entity', ...added.map((r) => `ref:${r}`), ...removed.map((r) => `unref:${r}`), 'audit'],
+          ['entity', ...added.map((r) => `ref:${r}`), ...removed.map((r) => `unref:${r}`), 'audit', 'head'],
         );
         return { entity, created: !current, changed: true };
       });
@@ -261,7 +272,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
     delete(kind, id, expected, ctx) {
       const ref = `${kind}/${id}`;
       return withRetries(expected, async () => {
-        const [current, head] = await Promise.all([getItem(kind, id), auditHead(ref)]);
+        const [current, { end, head }] = await Promise.all([getItem(kind, id), chainEnd(ref)]);
         if (!current) throw new StoreError('not-found', `${ref} does not exist`);
         checkPrecondition(current, expected, ref);
         if ((current.refCount ?? 0) > 0) {
@@ -272,7 +283,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
         }
         const at = (ctx.now ?? new Date()).toISOString();
         const refs = refsOf(kind, current.doc);
-        const event = chainEvent(head, {
+        const event = chainEvent(end, {
           entity: ref,
           at,
           action: 'delete',
@@ -294,9 +305,9 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
               },
             },
             ...refs.map((r) => counterUpdate(r, -1)),
-            auditPut(event),
+            ...auditWrites(event, head),
           ],
-          ['entity', ...refs.map((r) => `unref:${r}`), 'audit'],
+          ['entity', ...refs.map((r) => `unref:${r}`), 'audit', 'head'],
         );
         return toStored(current);
       });
@@ -328,6 +339,10 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
       });
       return items as unknown as AuditEvent[];
     },
+
+    auditHead: (entity) => readAuditHead(client, catalogTable, entity),
+
+    auditHeads: (page) => auditHeadPage(client, catalogTable, page),
   };
 }
 

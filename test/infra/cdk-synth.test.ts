@@ -33,12 +33,12 @@ describe('cdk synth', () => {
     const functions = Object.values(template.Resources).filter(
       (r) => (r as { Type: string }).Type === 'AWS::Lambda::Function',
     );
-    assert.equal(functions.length, 3);
+    assert.equal(functions.length, 4);
     const bundles = readdirSync(out)
       .filter((name) => name.startsWith('asset.'))
       .map((name) => join(out, name, 'index.mjs'))
       .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
-    assert.equal(bundles.length, 3, 'one ESM bundle per function');
+    assert.equal(bundles.length, 4, 'one ESM bundle per function');
     for (const bundle of bundles) {
       assert.ok(statSync(`${bundle}.map`).isFile(), 'with a source map');
       const code = readFileSync(bundle, 'utf8');

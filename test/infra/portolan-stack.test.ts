@@ -118,7 +118,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   it('Node.js 24 on arm64, traced, with their own log groups and retention', () => {
     const functions = full.findResources('AWS::Lambda::Function');
-    assert.equal(Object.keys(functions).length, 3);
+    assert.equal(Object.keys(functions).length, 4);
     for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
