@@ -16,7 +16,7 @@ import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/
 import { cliVersion } from '#cli/version';
 import type { EntityVerification } from '#shared/audit/verify-entity';
 import { catalogJsonSchema } from '#shared/catalog/catalog-document';
-import { kindByPlural, kinds } from '#shared/catalog/entity-kinds';
+import { kindByPlural, type kinds } from '#shared/catalog/entity-kinds';
 
 export const exitCodes = { ok: 0, invalid: 1, changesPlanned: 2, access: 3 } as const;
 
