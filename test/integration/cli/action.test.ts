@@ -154,6 +154,7 @@ describe('the GitHub Action', () => {
       body: {
         principal: { iss: ciIssuers().issuers.github.issuer, repository_owner: org },
         statements: [
+          { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
           {
             sid: 'OwnRepository',
             effect: 'allow',

@@ -112,6 +112,9 @@ const putServices = (sid: string, repositoryIs: string) => ({
   conditions: { StringEquals: { 'resource.repository': repositoryIs } },
 });
 
+/** Apply needs its own permission; documents without a scope are applied on `catalog`. */
+const applyDocuments = { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] };
+
 const azureServiceConnection = '2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a';
 const sha = 'a3f1c9e0b7d24c5f8e6a1b2c3d4e5f60718293a4';
 
@@ -149,7 +152,7 @@ const cases: CiCase[] = [
     }),
     policy: (n, iss) => ({
       principal: { iss, repository_owner: n.org, ref: 'refs/heads/main' },
-      statements: [putServices('OwnRepository', `github.com/\${token.repository}`)],
+      statements: [applyDocuments, putServices('OwnRepository', `github.com/\${token.repository}`)],
     }),
     env: (job) => ({ ...job.env, GITHUB_ACTIONS: 'true', PORTOLAN_AUDIENCE: requestedAudience }),
   },
@@ -190,7 +193,7 @@ const cases: CiCase[] = [
     }),
     policy: (n, iss) => ({
       principal: { iss, namespace_path: n.org, ref_type: 'branch', ref_protected: 'true' },
-      statements: [putServices('OwnProject', `gitlab.com/\${token.project_path}`)],
+      statements: [applyDocuments, putServices('OwnProject', `gitlab.com/\${token.project_path}`)],
     }),
     env: (job) => ({ GITLAB_CI: 'true', CI: 'true', PORTOLAN_ID_TOKEN: job.token ?? '' }),
   },
@@ -221,7 +224,7 @@ const cases: CiCase[] = [
         'oidc.circleci.com/project-id': `e1b9c2d0-5f3a-4c6e-8d7b-${n.project.slice(-8).padStart(12, '0')}`,
         'oidc.circleci.com/vcs-ref': 'refs/heads/main',
       },
-      statements: [putServices('OwnProject', `github.com/${n.org}/${n.project}`)],
+      statements: [applyDocuments, putServices('OwnProject', `github.com/${n.org}/${n.project}`)],
     }),
     env: (job) => ({
       CIRCLECI: 'true',
@@ -256,6 +259,7 @@ const cases: CiCase[] = [
     policy: (n, iss) => ({
       principal: { iss, organization_slug: n.org, build_branch: 'main' },
       statements: [
+        applyDocuments,
         putServices('OwnPipeline', `github.com/\${token.organization_slug}/\${token.pipeline_slug}`),
       ],
     }),
@@ -294,7 +298,7 @@ const cases: CiCase[] = [
         repositoryUuid: `{${n.project.slice(-8)}-2b1c-4d3e-8f4a-5b6c7d8e9f01}`,
         branchName: 'main',
       },
-      statements: [putServices('OwnRepository', `bitbucket.org/${n.org}/${n.project}`)],
+      statements: [applyDocuments, putServices('OwnRepository', `bitbucket.org/${n.org}/${n.project}`)],
     }),
     env: (job) => ({ CI: 'true', BITBUCKET_BUILD_NUMBER: '31', BITBUCKET_STEP_OIDC_TOKEN: job.token ?? '' }),
   },
@@ -306,7 +310,7 @@ const cases: CiCase[] = [
     stranger: (n) => ({ sub: `sc://${n.org}/other/portolan` }),
     policy: (n, iss) => ({
       principal: { iss, sub: `sc://${n.org}/${n.project}/portolan` },
-      statements: [putServices('OwnProject', `dev.azure.com/${n.org}/${n.project}`)],
+      statements: [applyDocuments, putServices('OwnProject', `dev.azure.com/${n.org}/${n.project}`)],
     }),
     env: (job) => ({ ...job.env, PORTOLAN_AZURE_SERVICE_CONNECTION_ID: azureServiceConnection }),
   },
