@@ -307,7 +307,7 @@ describe('the GitHub Action', () => {
     });
     const refused = await runAction(foreign, await jobEnv(foreign, 'push', 'refs/heads/main'));
     assert.equal(refused.code, 1);
-    assert.match(refused.stdout, new RegExp(`::error::refused: create service/${theirs} \\(default-deny\\)`));
+    assert.match(refused.stdout, new RegExp(`::error::refused: put service/${theirs} \\(default-deny\\)`));
     assert.match(refused.summary, /the API refused the documents/);
     assert.equal((await call('GET', `/v1/services/${theirs}`)).status, 404);
 

@@ -361,8 +361,8 @@ describe("each CI's workload identity with a claim-bound policy", () => {
       ]);
       const refused = await portolan(['apply', '-f', both], ci.env(job));
       assert.equal(refused.code, 1, refused.stderr);
-      assert.match(refused.stderr, new RegExp(`refused: create service/${theirs}`));
-      assert.doesNotMatch(refused.stderr, new RegExp(`refused: create service/${mine}`));
+      assert.match(refused.stderr, new RegExp(`refused: put service/${theirs}`));
+      assert.doesNotMatch(refused.stderr, new RegExp(`refused: put service/${mine}`));
       assert.equal((await call('GET', `/v1/services/${mine}`)).status, 404, 'nothing written');
 
       const applied = await portolan(['apply', '-f', write([[mine, own]])], ci.env(job));
