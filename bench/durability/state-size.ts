@@ -71,9 +71,9 @@ const stored = JSON.parse(readFileSync(join(template, kinesisStateFileName), 'ut
 const bytesPerRecord = readFileSync(join(template, kinesisStateFileName)).length / 1000;
 
 console.log(
-  '| state file | start (load) | idle CPU (share of a core, 10 s) | RSS | PutRecords of 500, median |',
+  '| state file | start (load) | CPU per rewrite | idle CPU (share of a core, 10 s) | RSS | PutRecords of 500, median |',
 );
-console.log('| ---: | ---: | ---: | ---: | ---: |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const mb of sizes) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portolan-kinesis-state-'));
   const perShardCopies = Math.ceil((mb * 1024 * 1024) / bytesPerRecord / 1000);
