@@ -58,7 +58,13 @@ const restartAfter =
     if (everyProcess) for (const pid of stack.emulatorPids) if (alive(pid)) process.kill(pid, signal);
     await stack.exited;
     stopTimes.push(Date.now() - at);
-    return restart();
+    const next = await restart();
+    const leftovers = next
+      .output()
+      .split('\n')
+      .filter((line) => /emulators left|did not exit/.test(line));
+    if (leftovers.length) console.error(leftovers.join('\n'));
+    return next;
   };
 const stopTimes: number[] = [];
 

@@ -63,7 +63,8 @@ export async function replaceLeftoverEmulators(stateDir: string, log: (line: str
   log(
     `emulators left by a stack that did not stop them (processes ${ours.join(', ')}): waiting for them to exit`,
   );
-  const deadline = Date.now() + 20_000;
+  // Their last state write can take a while on a busy machine; killing them during it loses it.
+  const deadline = Date.now() + 60_000;
   while (ours.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const pid of ours.filter(alive)) {
     log(`process ${pid} did not exit; killing it`);

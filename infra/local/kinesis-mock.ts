@@ -18,8 +18,11 @@ import { type ManagedChild, readyOrExit, startChild } from '#infra/local/child-p
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 
 export const kinesisStateFileName = 'kinesis-data.json';
-/** Above this size kinesis-mock's once-a-second rewrite costs most of a core (measured in the README). */
-const defaultStateWarnBytes = 64 * 1024 * 1024;
+/**
+ * Above this size each of kinesis-mock's once-a-second rewrites costs ~3 s of CPU:
+ * three quarters of a core, and slower puts (measured in the README).
+ */
+const defaultStateWarnBytes = 16 * 1024 * 1024;
 
 export interface KinesisMock {
   endpoint: string;
@@ -42,15 +45,15 @@ export async function startKinesisMock(options: {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** The interface to listen on. @default 127.0.0.1 */
   bindHost?: string;
-  /** State file size above which a warning is logged. @default 64 MiB */
+  /** State file size above which a warning is logged, at start and once while running. @default 16 MiB */
   stateWarnBytes?: number;
   log?: (line: string) => void;
 }): Promise<KinesisMock> {
   const log = options.log ?? (() => undefined);
   // It reads its TLS certificate (server.json) relative to the working directory.
   const packageDir = dirname(createRequire(import.meta.url).resolve('kinesis-local/package.json'));
-  if (options.dataDir)
-    prepareStateFile(options.dataDir, log, options.stateWarnBytes ?? defaultStateWarnBytes);
+  const warnBytes = options.stateWarnBytes ?? defaultStateWarnBytes;
+  if (options.dataDir) prepareStateFile(options.dataDir, log, warnBytes);
   const persistence: NodeJS.ProcessEnv = options.dataDir
     ? {
         SHOULD_PERSIST_DATA: 'true',
@@ -84,6 +87,7 @@ export async function startKinesisMock(options: {
   }
   const stateFile = options.dataDir ? join(options.dataDir, kinesisStateFileName) : undefined;
   const clock = stateFile ? persistenceClock(stateFile) : undefined;
+  if (stateFile) watchStateSize(stateFile, warnBytes, log, child);
   return {
     endpoint,
     child,
@@ -133,6 +137,27 @@ function persistenceClock(stateFile: string) {
   };
 }
 
+const stateTooLarge = (size: number, warnBytes: number) =>
+  `kinesis-mock's state is ${(size / 1024 / 1024).toFixed(0)} MB (warning above ${(warnBytes / 1024 / 1024).toFixed(0)} MB): ` +
+  'it rewrites the whole file every second and slows down as it grows. ' +
+  'Restart with --reset-streams to keep it aside and begin with empty streams.';
+
+/** Warns once when the state grows past `warnBytes` while it runs (checked every minute). */
+function watchStateSize(
+  stateFile: string,
+  warnBytes: number,
+  log: (line: string) => void,
+  child: ManagedChild,
+) {
+  const timer = setInterval(() => {
+    const size = statSync(stateFile, { throwIfNoEntry: false })?.size ?? 0;
+    if (size <= warnBytes) return;
+    log(stateTooLarge(size, warnBytes));
+    clearInterval(timer);
+  }, 60_000).unref();
+  child.process.once('exit', () => clearInterval(timer));
+}
+
 interface StoredStreams {
   streams: Record<string, { shards: Record<string, unknown[]> }>;
 }
@@ -161,12 +186,7 @@ export function prepareStateFile(dataDir: string, log: (line: string) => void, w
     );
     return;
   }
-  if (size > warnBytes)
-    log(
-      `kinesis-mock's state is ${(size / 1024 / 1024).toFixed(0)} MB (warning above ${(warnBytes / 1024 / 1024).toFixed(0)} MB): ` +
-        'it rewrites the whole file every second and slows down as it grows. ' +
-        'Start with --reset-streams to keep it aside and begin with empty streams.',
-    );
+  if (size > warnBytes) log(stateTooLarge(size, warnBytes));
 }
 
 function unreadableBecause(file: string): string | undefined {

@@ -145,6 +145,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         dataDir: dataDir('kinesis'),
         credentials: aws,
         bindHost,
+        ...(env.PORTOLAN_KINESIS_STATE_WARN_MB
+          ? { stateWarnBytes: Number(env.PORTOLAN_KINESIS_STATE_WARN_MB) * 1024 * 1024 }
+          : {}),
         log,
       }).then((started) => {
         parts.kinesis = started;

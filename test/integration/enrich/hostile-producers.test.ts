@@ -37,6 +37,7 @@ import { kplAggregate, sdkTraceRequest } from '../../support/telemetry-payloads.
 import { call, state, teamDoc, unique } from '../api/api-client.ts';
 
 const kinesis = kinesisFor(state);
+const selectorTtlMs = Number(process.env.PORTOLAN_CACHE_TTL_SECONDS ?? 2) * 1000;
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -96,6 +97,8 @@ describe('hostile producers on the local pipeline', () => {
   it("what a consumer reads as ownership.team is Portolan's, however the producer spells or repeats keys", async () => {
     const team = unique('team');
     const service = await serviceOwnedBy(team);
+    // The CloudWatch cases resolve by the new service's selector: past the cache TTL, every shard knows it.
+    await new Promise((r) => setTimeout(r, selectorTtlMs + 500));
     const run = randomUUID().slice(0, 8);
     const spoofs = Object.entries(spoofingRecords(service));
     const records = [

@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { prepareStateFile } from '#infra/local/kinesis-mock';
 import { type RunningLocalStack, startLocalStack } from '#infra/local/local-stack';
 import { collect, kinesisFor, putRecords } from '../../support/kinesis-streams.ts';
 
@@ -119,5 +120,20 @@ describe('local stack hardening', { skip: process.platform !== 'linux' && 'reads
       );
     const exposed = addresses.filter((entry) => !loopback.test(entry.split(' ')[1] as string));
     assert.deepEqual(exposed, [], 'listening beyond loopback');
+  });
+
+  it("warns when kinesis-mock's state grows past its cap, naming the way out", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portolan-state-cap-'));
+    dirs.push(dataDir);
+    writeFileSync(
+      join(dataDir, 'kinesis-data.json'),
+      JSON.stringify({ streams: {}, padding: 'x'.repeat(2048) }),
+    );
+    const lines: string[] = [];
+    prepareStateFile(dataDir, (line) => lines.push(line), 1024);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0] as string, /warning above .*--reset-streams/);
+    prepareStateFile(dataDir, (line) => lines.push(line), 1024 * 1024);
+    assert.equal(lines.length, 1, 'no warning under the cap');
   });
 });
