@@ -19,9 +19,10 @@ export interface ManagedChild {
 }
 
 const running = new Set<ChildProcess>();
-// A synchronous last resort: 'exit' handlers cannot wait, but SIGKILL needs no waiting.
+// A synchronous last resort: 'exit' handlers cannot wait, and need not: detached, the
+// children finish their own shutdown (with their last state write) after this process is gone.
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) child.kill('SIGTERM');
 });
 
 export function startChild(

@@ -134,6 +134,7 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
   const stopping = new AbortController();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (stopping.signal.aborted) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);

@@ -180,12 +180,12 @@ export function scanJsonRequest(
     close: -1,
     duplicateKeys: false,
   };
-  /** Notes `key` in `seen`, flagging a repeat. */
-  const once = (seen: Set<string>, key: string) => {
-    if (seen.has(key)) result.duplicateKeys = true;
-    seen.add(key);
+  /** The top-level keys that decide where ownership goes, seen so far: a second one is flagged. */
+  const structural: string[] = [];
+  const once = (key: string) => {
+    if (structural.includes(key)) result.duplicateKeys = true;
+    else structural.push(key);
   };
-  const structural = new Set<string>();
   let count = 0;
   const resources: (ScannedResource | undefined)[] = [];
   try {
@@ -193,8 +193,8 @@ export function scanJsonRequest(
       result.keys.push(key);
       const listKey = listKeys.includes(key);
       // Two list keys, even different ones, are one too many: only one is stamped.
-      if (listKey) once(structural, '\u0000list');
-      else if (capture.includes(key) || key.startsWith('ownership.')) once(structural, key);
+      if (listKey) once('\u0000list');
+      else if (capture.includes(key) || key.startsWith('ownership.')) once(key);
       if (capture.includes(key)) {
         scanner.space();
         const start = scanner.pos;

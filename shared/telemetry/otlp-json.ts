@@ -134,7 +134,7 @@ export function stringifyStamped(
     const resource = isObject(envelope.resource) ? envelope.resource : {};
     const attributes = Array.isArray(resource.attributes) ? (resource.attributes as unknown[]) : [];
     const kept = attributes
-      .filter((kv) => !(isObject(kv) && typeof kv.key === 'string' && kv.key.startsWith(ownershipPrefix)))
+      .filter((kv) => !isOwnershipAttribute(kv))
       .map((kv) => JSON.stringify(kv) ?? 'null');
     const stamped = stampedJson(ownership[i] ?? {});
     if (stamped) kept.push(stamped);
@@ -143,6 +143,9 @@ export function stringifyStamped(
   });
   return stringifyWith(request, listKey, `[${envelopes.join(',')}]`);
 }
+
+const isOwnershipAttribute = (kv: unknown) =>
+  isObject(kv) && typeof kv.key === 'string' && kv.key.startsWith(ownershipPrefix);
 
 /** The stamped `KeyValue`s as bytes, to insert into a resource's attributes array. */
 const stampedBytes = insertionCache(stampedJson);
@@ -181,9 +184,7 @@ export function otlpFromScan(buf: Buffer, scanned: ScannedRequest) {
   if (!scanned.listKey || !scanned.complete) return undefined;
   if (scanned.duplicateKeys) return undefined;
   const keyValues = scanned.resources.map((r) => (Array.isArray(r.attributes) ? r.attributes : []));
-  const producerOwnership = (kv: unknown) =>
-    isObject(kv) && typeof kv.key === 'string' && kv.key.startsWith(ownershipPrefix);
-  if (keyValues.some((kvs) => kvs.some(producerOwnership))) return undefined;
+  if (keyValues.some((kvs) => kvs.some(isOwnershipAttribute))) return undefined;
   const signal = (Object.keys(resourceListKeys) as Signal[]).find(
     (s) => resourceListKeys[s] === scanned.listKey,
   ) as Signal;

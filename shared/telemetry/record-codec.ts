@@ -290,17 +290,17 @@ function decodeJsonLines(
       passThrough: 'undecodable',
       reason: isUtf8(plain) ? 'no JSON object in the record' : 'JSON lines that are not UTF-8',
     };
-  return {
+  const decoded: DecodedRecord = {
     kind: 'json-lines',
     compression,
     sources: lines.sources,
     encode(ownership) {
       return compressed(lines.encode(ownership), compression);
     },
-    ...(lines.otherLines > 0
-      ? { unvouched: `${lines.otherLines} lines that are not JSON objects, copied as they came` }
-      : {}),
   };
+  if (lines.otherLines > 0)
+    decoded.unvouched = `${lines.otherLines} lines that are not JSON objects, copied as they came`;
+  return decoded;
 }
 
 /**
