@@ -6,7 +6,13 @@
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { z } from 'zod';
 import type { ExternalIssuer } from '#infra/constructs/identity';
+import {
+  identityProvidersSchema,
+  parseSetting,
+  peopleSettingsSchemas,
+} from '#infra/constructs/identity-providers';
 import { PortolanStack, type PortolanStackProps } from '#infra/portolan-stack';
 
 /** Reads the context into stack props; exported so tests synthesize exactly what `cdk deploy` does. */
@@ -20,6 +26,21 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     if (value === undefined || value === '') return undefined;
     return (typeof value === 'string' ? JSON.parse(value) : value) as T;
   };
+  /** A JSON (or `-c key=<json>`) setting, validated: an error names the key and what is wrong. */
+  const validated = <T>(key: string, schema: z.ZodType<T>): T | undefined => {
+    let value = app.node.tryGetContext(key);
+    if (value === undefined || value === '') return undefined;
+    if (typeof value === 'string' && /^\s*[[{]/.test(value)) {
+      try {
+        value = JSON.parse(value);
+      } catch (error) {
+        throw new Error(`invalid context: ${key}: not JSON (${(error as Error).message})`);
+      }
+    }
+    return parseSetting(key, schema, value);
+  };
+  const people = peopleSettingsSchemas;
+  const refreshDays = validated('peopleRefreshTokenDays', people.peopleRefreshTokenDays);
   const number = (key: string) => (text(key) === undefined ? undefined : Number(text(key)));
   const account = text('account');
   const region = text('region');
@@ -52,6 +73,12 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     logRetention: number('logRetentionDays') as RetentionDays | undefined,
     unvouchedRecords: text('unvouchedRecords') as PortolanStackProps['unvouchedRecords'],
     maxRecordSizeKiB: number('maxRecordSizeKiB'),
+    identityProviders: validated('identityProviders', identityProvidersSchema),
+    peopleCallbackUrls: validated('peopleCallbackUrls', people.peopleCallbackUrls),
+    peopleLogoutUrls: validated('peopleLogoutUrls', people.peopleLogoutUrls),
+    peopleRefreshTokenValidity: refreshDays === undefined ? undefined : Duration.days(refreshDays),
+    peopleCognitoUsers: validated('peopleCognitoUsers', people.peopleCognitoUsers),
+    adminGroups: validated('adminGroups', people.adminGroups),
     auditDigestInterval:
       number('auditDigestMinutes') === undefined
         ? undefined

@@ -12,6 +12,7 @@ import { AuditDigests } from '#infra/constructs/audit-digests';
 import { CatalogApi, type CatalogApiProps } from '#infra/constructs/catalog-api';
 import { DataTables } from '#infra/constructs/data-tables';
 import { type ExternalIssuer, Identity } from '#infra/constructs/identity';
+import type { IdentityProviderConfig } from '#infra/constructs/identity-providers';
 import { IngestPipeline, type IngestPipelineProps } from '#infra/constructs/ingest-pipeline';
 import { Observability } from '#infra/constructs/observability';
 
@@ -24,6 +25,18 @@ export interface PortolanStackProps
   cognitoDomainPrefix: string;
   /** OIDC issuers trusted besides the user pool (GitHub Actions, Okta, Entra ID...). */
   oidcIssuers?: ExternalIssuer[];
+  /** The company IdPs people sign in through (README: Sign-in for people). @default none */
+  identityProviders?: IdentityProviderConfig[];
+  /** Managed-login redirect URLs of the people app client. @default the CLI's loopback */
+  peopleCallbackUrls?: string[];
+  /** Sign-out redirect URLs. @default the callback URLs */
+  peopleLogoutUrls?: string[];
+  /** A person's refresh token lifetime. @default 30 days */
+  peopleRefreshTokenValidity?: Duration;
+  /** Let the pool's own (admin-created) users sign in too. @default false */
+  peopleCognitoUsers?: boolean;
+  /** Groups (`<idp-name>:<group>`) whose members administer Portolan, passed as `ADMIN_GROUPS`. */
+  adminGroups?: string[];
   /** API Gateway steady-state requests per second. */
   apiRateLimit?: number;
   /** API Gateway burst. */
@@ -50,6 +63,16 @@ export class PortolanStack extends Stack {
     this.identity = new Identity(this, 'Identity', {
       domainPrefix: props.cognitoDomainPrefix,
       ...(props.oidcIssuers ? { externalIssuers: props.oidcIssuers } : {}),
+      ...(props.identityProviders ? { identityProviders: props.identityProviders } : {}),
+      people: {
+        ...(props.peopleCallbackUrls ? { callbackUrls: props.peopleCallbackUrls } : {}),
+        ...(props.peopleLogoutUrls ? { logoutUrls: props.peopleLogoutUrls } : {}),
+        ...(props.peopleRefreshTokenValidity
+          ? { refreshTokenValidity: props.peopleRefreshTokenValidity }
+          : {}),
+        ...(props.peopleCognitoUsers ? { cognitoUsers: true } : {}),
+      },
+      ...pick(props, ['logRetention']),
     });
     this.api = new CatalogApi(this, 'CatalogApi', {
       tables: this.tables,
@@ -80,6 +103,9 @@ export class PortolanStack extends Stack {
       ...(props.auditDigestRetention ? { retention: props.auditDigestRetention } : {}),
       ...pick(props, ['logRetention']),
     });
+    const adminGroups = JSON.stringify(props.adminGroups ?? []);
+    for (const fn of [this.api.apiFunction, this.api.authorizerFunction])
+      fn.addEnvironment('ADMIN_GROUPS', adminGroups);
     this.digests.grantRead(this.api.apiFunction);
     this.api.apiFunction.addEnvironment('DIGEST_BUCKET', this.digests.bucket.bucketName);
 
@@ -108,6 +134,16 @@ export class PortolanStack extends Stack {
       value: this.identity.ciClient.userPoolClientId,
       description: 'PORTOLAN_CLIENT_ID',
     });
+    if (this.identity.peopleClient) {
+      new CfnOutput(this, 'PeopleClientId', {
+        value: this.identity.peopleClient.userPoolClientId,
+        description: 'app client people sign in with (authorization code + PKCE, no secret)',
+      });
+      new CfnOutput(this, 'SignInUrl', {
+        value: this.identity.domainUrl,
+        description: 'managed login and OAuth endpoints (/oauth2/authorize, /oauth2/token)',
+      });
+    }
     new CfnOutput(this, 'InputStreamName', { value: this.pipeline.inputStream.streamName });
     new CfnOutput(this, 'OutputStreamName', { value: this.pipeline.outputStream.streamName });
     if (this.pipeline.quarantineStream)

@@ -4,18 +4,33 @@
  * grant, a hosted domain for its token URL) plus any external OIDC issuers from
  * configuration, e.g. GitHub Actions. `trustedIssuers` is what the authorizer
  * verifies tokens against.
+ *
+ * People sign in when the company's identity providers are configured: the
+ * pool federates them (SAML or OIDC), a public app client signs people in with
+ * authorization code + PKCE through managed login, and a pre-token-generation
+ * trigger puts their groups (`<idp-name>:<group>`), email and name into the
+ * access token.
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
+  CfnManagedLoginBranding,
   FeaturePlan,
+  LambdaVersion,
+  ManagedLoginVersion,
   OAuthScope,
   ResourceServerScope,
+  StringAttribute,
   UserPool,
   type UserPoolClient,
+  UserPoolClientIdentityProvider,
+  UserPoolOperation,
   UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { addIdentityProvider, type IdentityProviderConfig } from '#infra/constructs/identity-providers';
+import { PortolanFunction } from '#infra/constructs/portolan-function';
 import { portolanScopes } from '#shared/auth/principal';
 import type { TrustedIssuer } from '#shared/auth/token-verifier';
 
@@ -37,7 +52,27 @@ export interface IdentityProps {
   externalIssuers?: ExternalIssuer[];
   /** Access token lifetime for CI clients. @default 15 minutes (short-lived by design) */
   accessTokenValidity?: Duration;
+  /** The company's identity providers people sign in through. @default none: only machines get tokens */
+  identityProviders?: IdentityProviderConfig[];
+  /** The people app client; created when an identity provider is configured or `cognitoUsers` is set. */
+  people?: PeopleSignInProps;
+  logRetention?: RetentionDays;
 }
+
+export interface PeopleSignInProps {
+  /** Where managed login may redirect with the code. @default the CLI's loopback: http://127.0.0.1/callback and http://localhost/callback */
+  callbackUrls?: string[];
+  /** Where sign-out may redirect. @default the callback URLs */
+  logoutUrls?: string[];
+  /** How long a person stays signed in without signing in at the IdP again. @default 30 days */
+  refreshTokenValidity?: Duration;
+  /** Also let users of the pool itself sign in (admin-created; their Cognito groups become `cognito:<group>`). @default false */
+  cognitoUsers?: boolean;
+}
+
+export const defaultPeopleCallbackUrls = ['http://127.0.0.1/callback', 'http://localhost/callback'];
+/** People's access and ID tokens: short, since every request re-reads permissions from them. */
+export const peopleAccessTokenValidity = Duration.hours(1);
 
 /** The resource server identifier: scopes read `portolan/catalog.read`, ... */
 const resourceServerId = 'portolan';
@@ -46,13 +81,21 @@ export class Identity extends Construct {
   readonly userPool: UserPool;
   /** The app client CI uses with the client-credentials grant (all scopes but admin). */
   readonly ciClient: UserPoolClient;
+  /** The public app client people sign in with (authorization code + PKCE), when people sign in. */
+  readonly peopleClient?: UserPoolClient;
+  /** The pre-token-generation trigger, when people sign in. */
+  readonly preTokenFunction?: PortolanFunction;
+  /** `https://<prefix>.auth.<region>.amazoncognito.com`: managed login and the OAuth endpoints. */
+  readonly domainUrl: string;
   readonly tokenUrl: string;
   readonly trustedIssuers: TrustedIssuer[];
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
+    const identityProviders = props.identityProviders ?? [];
+    const peopleSignIn = identityProviders.length > 0 || props.people?.cognitoUsers === true;
     this.userPool = new UserPool(this, 'UserPool', {
-      // Machines, not people, call Portolan: nobody signs up, and admins create any user.
+      // Nobody signs up: people come through the company's IdP, admins create any other user.
       selfSignUpEnabled: false,
       signInAliases: { email: true },
       passwordPolicy: {
@@ -63,6 +106,11 @@ export class Identity extends Construct {
         requireSymbols: true,
       },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
+      // Where the IdP's groups land (2048 characters at most, Cognito's limit). Always declared:
+      // a pool cannot drop a custom attribute, so turning federation off and on again must not try.
+      customAttributes: { groups: new StringAttribute({ maxLen: 2048, mutable: true }) },
+      // Essentials: the pre-token-generation trigger may customise access tokens (event version 2) only
+      // from this plan up. Lite cannot.
       featurePlan: FeaturePlan.ESSENTIALS,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -70,13 +118,15 @@ export class Identity extends Construct {
     Validations.of(this.userPool).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-COG8',
-        reason:
-          'No people sign in: CI uses client credentials, for which Plus-tier threat protection does nothing; self sign-up is off.',
+        reason: peopleSignIn
+          ? 'People authenticate at the company IdP, whose own risk checks apply; Plus-tier threat protection covers Cognito passwords only, and self sign-up is off.'
+          : 'No people sign in: CI uses client credentials, for which Plus-tier threat protection does nothing; self sign-up is off.',
       },
       {
         id: 'AwsSolutions::AwsSolutions-COG2',
-        reason:
-          'No people sign in: machine clients authenticate with a client secret over the token endpoint; MFA applies to user sign-in only.',
+        reason: peopleSignIn
+          ? "People authenticate at the company IdP, which enforces the company's MFA; pool users exist only if an admin creates them (cognitoUsers)."
+          : 'No people sign in: machine clients authenticate with a client secret over the token endpoint; MFA applies to user sign-in only.',
       },
     );
     const resourceServer = new UserPoolResourceServer(this, 'ResourceServer', {
@@ -107,11 +157,73 @@ export class Identity extends Construct {
       enableTokenRevocation: true,
     });
     this.ciClient.node.addDependency(resourceServer);
-    const domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: props.domainPrefix } });
-    this.tokenUrl = `${domain.baseUrl()}/oauth2/token`;
+    const domain = this.userPool.addDomain('Domain', {
+      cognitoDomain: { domainPrefix: props.domainPrefix },
+      ...(peopleSignIn ? { managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN } : {}),
+    });
+    this.domainUrl = domain.baseUrl();
+    this.tokenUrl = `${this.domainUrl}/oauth2/token`;
+
+    if (peopleSignIn) {
+      const people = props.people ?? {};
+      const providers = identityProviders.map((config) => addIdentityProvider(this, this.userPool, config));
+      const callbackUrls = people.callbackUrls ?? defaultPeopleCallbackUrls;
+      this.peopleClient = this.userPool.addClient('PeopleClient', {
+        // Public: a CLI or a browser cannot keep a secret; PKCE protects the code instead.
+        generateSecret: false,
+        authFlows: {},
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          // Reading the catalog is every employee's; writing comes from team and admin policies on `groups`.
+          scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE, scopeOf('catalog.read')],
+          callbackUrls,
+          logoutUrls: people.logoutUrls ?? callbackUrls,
+        },
+        supportedIdentityProviders: [
+          ...providers.map((provider) => UserPoolClientIdentityProvider.custom(provider.providerName)),
+          ...(people.cognitoUsers ? [UserPoolClientIdentityProvider.COGNITO] : []),
+        ],
+        accessTokenValidity: peopleAccessTokenValidity,
+        idTokenValidity: peopleAccessTokenValidity,
+        refreshTokenValidity: people.refreshTokenValidity ?? Duration.days(30),
+        preventUserExistenceErrors: true,
+        enableTokenRevocation: true,
+      });
+      this.peopleClient.node.addDependency(resourceServer);
+      for (const provider of providers) this.peopleClient.node.addDependency(provider);
+      // Managed login (version 2) shows an error page to a client without a style: Cognito's default one.
+      new CfnManagedLoginBranding(this, 'PeopleLoginBranding', {
+        userPoolId: this.userPool.userPoolId,
+        clientId: this.peopleClient.userPoolClientId,
+        useCognitoProvidedValues: true,
+      });
+
+      this.preTokenFunction = new PortolanFunction(this, 'PreToken', {
+        entry: 'functions/pre-token/handler.ts',
+        description: 'Portolan pre-token-generation trigger (people: groups, email, name)',
+        // 128 MB: string handling on one small event; Cognito waits at most 5 s for a trigger.
+        memorySize: 128,
+        timeout: Duration.seconds(5),
+        environment: { IDENTITY_PROVIDERS: JSON.stringify(identityProviders.map((idp) => idp.name)) },
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+      this.userPool.addTrigger(
+        UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+        this.preTokenFunction,
+        LambdaVersion.V2_0,
+      );
+    }
 
     this.trustedIssuers = [
-      { type: 'cognito', userPoolId: this.userPool.userPoolId, clientId: null, tokenUse: 'access' },
+      {
+        type: 'cognito',
+        userPoolId: this.userPool.userPoolId,
+        // This stack's clients only: an app client added to the pool by hand gets no access by accident.
+        clientId: [this.ciClient, this.peopleClient]
+          .filter((client): client is UserPoolClient => client !== undefined)
+          .map((client) => client.userPoolClientId),
+        tokenUse: 'access',
+      },
       ...(props.externalIssuers ?? []).map(
         (issuer): TrustedIssuer => ({
           type: 'oidc',

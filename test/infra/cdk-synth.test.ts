@@ -60,6 +60,18 @@ describe('cdk-nag (AwsSolutions)', () => {
         inputStreamKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
         corsOrigins: '["https://backstage.acme.example"]',
         alarmEmail: 'oncall@acme.example',
+        identityProviders: JSON.stringify([
+          {
+            type: 'oidc',
+            name: 'okta',
+            issuer: 'https://acme.okta.com',
+            clientId: '0oa1b2c3d4e5f6g7h8i9',
+            clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:portolan/okta-AbCdEf',
+            attributes: { email: 'email', name: 'name', groups: 'groups' },
+          },
+        ]),
+        peopleCognitoUsers: 'true',
+        adminGroups: '["okta:portolan-admins"]',
       }),
     );
   });

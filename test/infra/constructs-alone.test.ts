@@ -45,6 +45,28 @@ describe('constructs on their own', () => {
     );
   });
 
+  it('Identity with an identity provider: federation, the people client and the trigger come with it', () => {
+    const stack = bareStack();
+    const identity = new Identity(stack, 'Identity', {
+      domainPrefix: 'acme-portolan',
+      identityProviders: [
+        {
+          type: 'saml',
+          name: 'okta',
+          metadataUrl: 'https://acme.okta.com/app/x/sso/saml/metadata',
+          attributes: { email: 'email', groups: 'groups' },
+        },
+      ],
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Cognito::UserPoolIdentityProvider', 1);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    assert.ok(identity.peopleClient && identity.preTokenFunction);
+    const [cognito] = identity.trustedIssuers;
+    assert.equal(cognito?.type === 'cognito' && cognito.clientId?.length, 2);
+  });
+
   it('IngestPipeline: streams, the enrich function and its mapping, given only the tables', () => {
     const stack = bareStack();
     new IngestPipeline(stack, 'Ingest', { tables: new DataTables(stack, 'Data') });
