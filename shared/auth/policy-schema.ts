@@ -12,10 +12,13 @@ const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]
 export const conditionOperators = ['StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike'] as const;
 export type ConditionOperator = (typeof conditionOperators)[number];
 
-/** `resource.<dotted field of the entity document>` or `token.<claim>`. */
+/** `resource.<dotted field of the entity document>`, `token.<claim>`, `principal.teams` or `principal.groups`. */
 const conditionKey = z
   .string()
-  .regex(/^(resource|token)\.[A-Za-z0-9_:.-]+$/, 'must be "resource.<field>" or "token.<claim>"');
+  .regex(
+    /^(resource|token)\.[A-Za-z0-9_:.-]+$|^principal\.(teams|groups)$/,
+    'must be "resource.<field>", "token.<claim>", "principal.teams" or "principal.groups"',
+  );
 
 const conditionBlock = z.record(conditionKey, oneOrMany);
 
