@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { personToken } from '../../support/people.ts';
 import { type ApiResponse, call, state, teamDoc, unique } from '../api/api-client.ts';
@@ -87,6 +88,27 @@ describe('teams map to groups', () => {
     const deleted = await call('DELETE', `/v1/services/${bobs}`, { bearer: token });
     assert.equal(deleted.status, 403, detail(deleted));
     assert.equal((await call('DELETE', `/v1/services/${mine}`, { bearer: token })).status, 204);
+  });
+
+  it('the README’s stored equivalent of the built-in is accepted and resolves to the person’s teams', async () => {
+    const sub = unique('gus');
+    const readme = JSON.parse(
+      readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+        .split('```json\n')
+        .find((block) => block.startsWith('{\n  "description": "team members change'))
+        ?.split('\n```')[0] ?? 'null',
+    ) as Record<string, unknown>;
+    assert.ok(readme, 'the README shows the stored team-members policy');
+    const id = unique('team-members');
+    // Narrowed to this test's person, so that other tests sharing the stack are unaffected.
+    const stored = await put(`/v1/policies/${id}`, { ...readme, principal: { sub } });
+    assert.equal(stored.status, 201, detail(stored));
+    const token = personToken(state, { sub, groups: [searchEng] });
+    const me = await call('GET', '/v1/whoami', { bearer: token });
+    const statement = (me.body.permissions as { allow: Record<string, unknown>[] }).allow.find(
+      (s) => s.source === `policy/${id}` && s.sid === 'TeamMembersChangeTheirTeamsEntities',
+    );
+    assert.deepEqual(statement?.conditions, { StringEquals: { 'resource.team': [search] } });
   });
 
   it('a person on no team changes nothing', async () => {
