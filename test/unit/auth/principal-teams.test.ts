@@ -357,3 +357,30 @@ describe('authorizationSettingsFromEnv', () => {
     assert.throws(() => authorizationSettingsFromEnv({ TEAM_MEMBERS_POLICY: 'yes please' }), /"on" or "off"/);
   });
 });
+
+describe('policy schema: principal variables', () => {
+  const statement = (value: string) => ({
+    id: 'p',
+    statements: [
+      {
+        sid: 'S',
+        effect: 'allow',
+        actions: ['catalog:PutService'],
+        resources: ['service/*'],
+        conditions: { StringEquals: { 'resource.team': value } },
+      },
+    ],
+  });
+
+  it('accepts the teams and groups principal variables, and refuses any other', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: policy variables
+    for (const ok of ['${principal.teams}', 'x-${principal.groups}', '${token.team}'])
+      assert.ok(policySchema.safeParse(statement(ok)).success, ok);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: policy variables
+    for (const bad of ['${principal.team}', '${principal.subject}', '${principal.}']) {
+      const result = policySchema.safeParse(statement(bad));
+      assert.equal(result.success, false, bad);
+      assert.match(JSON.stringify(result.error?.issues), /only principal variables/);
+    }
+  });
+});
