@@ -63,6 +63,7 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     otlpEndpoint: text('otlpEndpoint'),
     otlpTokenSecretArn: text('otlpTokenSecretArn'),
     corsOrigins: json<string[]>('corsOrigins'),
+    teamMembersPolicy: json<boolean>('teamMembersPolicy'),
     maxTokenLifetime:
       number('maxTokenLifetimeMinutes') === undefined
         ? undefined

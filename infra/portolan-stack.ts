@@ -43,6 +43,8 @@ export interface PortolanStackProps
   apiBurstLimit?: number;
   /** Subscribed to the alarm topic. */
   alarmEmail?: string;
+  /** Turn on `builtin/team-members`: people change their teams' services and repositories. @default false */
+  teamMembersPolicy?: boolean;
   /** How often an audit digest is signed. @default 1 hour */
   auditDigestInterval?: Duration;
   /** How long each digest is locked (Object Lock, compliance mode). @default 365 days */
@@ -81,6 +83,7 @@ export class PortolanStack extends Stack {
       ...(props.apiRateLimit ? { rateLimit: props.apiRateLimit } : {}),
       ...(props.apiBurstLimit ? { burstLimit: props.apiBurstLimit } : {}),
     });
+    if (props.teamMembersPolicy === true) this.api.apiFunction.addEnvironment('TEAM_MEMBERS_POLICY', 'on');
     this.pipeline = new IngestPipeline(this, 'Ingest', {
       tables: this.tables,
       ...pick(props, [

@@ -21,6 +21,8 @@ import { policyRoutes } from '#functions/api/routes/policy-routes';
 import { resolveRoutes } from '#functions/api/routes/resolve-routes';
 import { whoamiRoute } from '#functions/api/routes/whoami-route';
 import { digestStoreFromEnv } from '#shared/audit/digest-env';
+import { authorizationSettingsFromEnv } from '#shared/auth/authorization-settings';
+import { makeTeamMembership } from '#shared/auth/team-membership';
 import { requiredEnv } from '#shared/config/required-env';
 import { bodySizeLimit } from '#shared/http/body-size-limit';
 import { DependencyUnavailable } from '#shared/http/dependency-outage';
@@ -31,6 +33,7 @@ import { resolveOwnership } from '#shared/ownership/resolve-ownership';
 import { listUnownedSources } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
+import { makeTeamDirectory } from '#shared/store/team-groups';
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -98,7 +101,10 @@ export function apiDepsFromEnv(
       },
       unowned: (page) => listUnownedSources(client, catalogTable, page),
     },
-    access: makeAccessControl(store),
+    access: makeAccessControl(store, undefined, undefined, {
+      membership: makeTeamMembership(makeTeamDirectory(client, catalogTable)),
+      settings: authorizationSettingsFromEnv(env),
+    }),
     logger,
     // Metrics warnings (e.g. a GET that records no metric) go through the logger and its level.
     metrics: new Metrics({ logger }),

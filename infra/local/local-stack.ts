@@ -182,6 +182,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         ...(JSON.parse(env.PORTOLAN_OIDC_ISSUERS ?? '[]') as object[]).map((i) => ({ type: 'oidc', ...i })),
       ]),
       JWKS_CA_FILE: certificates.caFile,
+      ADMIN_GROUPS: env.PORTOLAN_ADMIN_GROUPS ?? '["local:portolan-admins"]',
+      TEAM_MEMBERS_POLICY: env.PORTOLAN_TEAM_MEMBERS_POLICY ?? 'on',
       POWERTOOLS_SERVICE_NAME: 'portolan',
       POWERTOOLS_METRICS_NAMESPACE: 'Portolan',
       POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

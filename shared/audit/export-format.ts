@@ -53,7 +53,7 @@ const eventSchema = z.object({
   seq: z.number().int().positive(),
   at: z.string(),
   action: z.enum(['create', 'update', 'delete']),
-  actor: z.record(z.string(), z.string()),
+  actor: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   requestId: z.string(),
   before: record.nullable(),
   after: record.nullable(),

@@ -7,15 +7,33 @@
 import { z } from 'zod';
 import { slugId } from '#shared/catalog/entity-schemas';
 
-const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+/** A value that may use policy variables: `${principal.*}` must name one the evaluator knows. */
+const templated = z
+  .string()
+  .min(1)
+  .refine(
+    (value) =>
+      [...value.matchAll(/\$\{principal\.([^}]*)\}/g)].every(
+        ([, name]) => name === 'teams' || name === 'groups',
+      ),
+    {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: names the policy variables
+      message: 'the only principal variables are ${principal.teams} and ${principal.groups}',
+    },
+  );
+
+const oneOrMany = z.union([templated, z.array(templated).min(1)]);
 
 export const conditionOperators = ['StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike'] as const;
 export type ConditionOperator = (typeof conditionOperators)[number];
 
-/** `resource.<dotted field of the entity document>` or `token.<claim>`. */
+/** `resource.<dotted field of the entity document>`, `token.<claim>`, `principal.teams` or `principal.groups`. */
 const conditionKey = z
   .string()
-  .regex(/^(resource|token)\.[A-Za-z0-9_:.-]+$/, 'must be "resource.<field>" or "token.<claim>"');
+  .regex(
+    /^(resource|token)\.[A-Za-z0-9_:.-]+$|^principal\.(teams|groups)$/,
+    'must be "resource.<field>", "token.<claim>", "principal.teams" or "principal.groups"',
+  );
 
 const conditionBlock = z.record(conditionKey, oneOrMany);
 
@@ -27,7 +45,7 @@ export const statementSchema = z.strictObject({
     .array(z.string().regex(/^[a-z*?]+(:[A-Za-z*?]+)?$|^\*$/, 'must look like "catalog:PutService"'))
     .min(1),
   /** Resource globs, e.g. `service/*`, `repository/github.com/acme/*`. */
-  resources: z.array(z.string().min(1)).min(1),
+  resources: z.array(templated).min(1),
   /** Every operator and key must hold; several values for one key mean "any of them". */
   conditions: z.partialRecord(z.enum(conditionOperators), conditionBlock).optional(),
 });

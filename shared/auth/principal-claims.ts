@@ -1,6 +1,7 @@
 /** Turning verified JWT claims into a Principal, and a Principal into an audit actor. */
 import type { AuditActor } from '#shared/audit/audit-event';
 import type { Principal } from '#shared/auth/principal';
+import { groupsOfClaims } from '#shared/auth/principal-groups';
 
 /**
  * CI claims worth keeping in the audit log: GitHub Actions' and GitLab CI's
@@ -51,9 +52,21 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
   };
 }
 
+/** The person's own claims, kept at most this long (a token can carry anything). */
+const maxPersonClaimLength = 256;
+
 export function toAuditActor(principal: Principal): AuditActor {
   const actor: AuditActor = { iss: principal.issuer, sub: principal.subject };
   if (principal.clientId) actor.clientId = principal.clientId;
+  // A person's token carries a `groups` claim (possibly empty); machines' tokens do not, and
+  // their actors keep exactly the fields recorded before people could sign in.
+  if (Array.isArray(principal.claims.groups)) {
+    for (const claim of ['email', 'name'] as const) {
+      const value = principal.claims[claim];
+      if (typeof value === 'string' && value !== '') actor[claim] = value.slice(0, maxPersonClaimLength);
+    }
+    actor.groups = groupsOfClaims(principal.claims);
+  }
   for (const claim of ciClaims) {
     const value = principal.claims[claim];
     if (typeof value === 'string' || typeof value === 'number') actor[claim] = String(value);

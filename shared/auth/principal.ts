@@ -13,6 +13,13 @@ export interface Principal {
   scopes: string[];
   /** Every verified claim, for policy conditions (`${token.repository}`) and the audit actor. */
   claims: Record<string, unknown>;
+  /**
+   * The person's identity-provider groups (`groups` claim, validated and capped)
+   * and the teams that list them, resolved by the API per request, never carried
+   * in the authorizer's cached context.
+   */
+  groups?: string[];
+  teams?: string[];
 }
 
 /**

@@ -31,6 +31,7 @@ import {
 import { queryAll } from '#shared/store/dynamodb-client';
 import { findDependents } from '#shared/store/find-dependents';
 import { decodeCursor, encodeCursor } from '#shared/store/page-cursor';
+import { teamGroupUpdates } from '#shared/store/team-groups';
 
 export interface DynamoCatalogStoreOptions {
   client: DynamoDBDocumentClient;
@@ -72,6 +73,18 @@ export const representation = (e: StoredEntity) => ({
 
 const refsOf = (kind: StoredKind, doc: Record<string, unknown>): EntityRef[] =>
   kind === 'policy' ? [] : referencesOf(kind as EntityKind, doc);
+
+/** DynamoDB's limit on the items of one TransactWriteItems. */
+const maxTransactItems = 100;
+
+/** The group index entries a team change moves (none for other kinds). */
+const groupIndexChanges = (
+  table: string,
+  kind: StoredKind,
+  id: string,
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+) => (kind === 'team' ? teamGroupUpdates(table, id, before, after) : []);
 
 const splitRef = (ref: string) => {
   const slash = ref.indexOf('/');
@@ -176,6 +189,12 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
   }
 
   async function transact(items: TransactItem[], labels: string[]) {
+    if (items.length > maxTransactItems) {
+      throw new StoreError(
+        'conflict',
+        `this change needs ${items.length} writes in one transaction, more than DynamoDB's ${maxTransactItems}: change fewer of the team's groups at once (in two writes)`,
+      );
+    }
     try {
       await client.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
@@ -256,14 +275,23 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             };
+        const groups = groupIndexChanges(catalogTable, kind, doc.id, current?.doc, doc);
         await transact(
           [
             write,
             ...added.map((r) => counterUpdate(r, 1)),
             ...removed.map((r) => counterUpdate(r, -1)),
             ...auditWrites(event, head),
+            ...groups.map((g) => g.item),
           ],
-          ['entity', ...added.map((r) => `ref:${r}`), ...removed.map((r) => `unref:${r}`), 'audit', 'head'],
+          [
+            'entity',
+            ...added.map((r) => `ref:${r}`),
+            ...removed.map((r) => `unref:${r}`),
+            'audit',
+            'head',
+            ...groups.map((g) => g.label),
+          ],
         );
         return { entity, created: !current, changed: true };
       });
@@ -283,6 +311,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
         }
         const at = (ctx.now ?? new Date()).toISOString();
         const refs = refsOf(kind, current.doc);
+        const groups = groupIndexChanges(catalogTable, kind, id, current.doc, undefined);
         const event = chainEvent(end, {
           entity: ref,
           at,
@@ -306,8 +335,9 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
             },
             ...refs.map((r) => counterUpdate(r, -1)),
             ...auditWrites(event, head),
+            ...groups.map((g) => g.item),
           ],
-          ['entity', ...refs.map((r) => `unref:${r}`), 'audit', 'head'],
+          ['entity', ...refs.map((r) => `unref:${r}`), 'audit', 'head', ...groups.map((g) => g.label)],
         );
         return toStored(current);
       });

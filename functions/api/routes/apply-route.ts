@@ -213,6 +213,7 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
         );
       }
     }
+    if (plan.some((c) => c.kind === 'team' && c.action !== 'unchanged')) deps.access.invalidate();
     return jsonResponse(200, { dryRun: false, summary, changes: applied });
   },
 });

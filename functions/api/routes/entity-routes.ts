@@ -80,6 +80,8 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
             store.put(kind, doc, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
         });
         if (result.changed) metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+        // A team's groups decide who is on it: this container sees the change at once.
+        if (result.changed && kind === 'team') access.invalidate();
         return jsonResponse(result.created ? 201 : 200, representation(result.entity), {
           etag: etag(result.entity.version),
           ...(result.created ? { location: `/v1/${plural}/${encodeURIComponent(id)}` } : {}),
@@ -101,6 +103,7 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
           write: (precondition) =>
             store.delete(kind, id, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
         });
+        if (kind === 'team') access.invalidate();
         metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
         return { statusCode: 204 };
       },

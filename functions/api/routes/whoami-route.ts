@@ -1,4 +1,7 @@
-/** `/v1/whoami`: the caller as the API sees it, and what it may do. Needs no permission. */
+/**
+ * `/v1/whoami`: the caller as the API sees it — for a person, their groups and
+ * the teams those make them a member of — and what it may do. Needs no permission.
+ */
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { jsonResponse } from '#shared/http/json-response';
 
@@ -7,9 +10,13 @@ export const whoamiRoute = ({ access }: ApiDeps): ApiRoute => ({
   path: '/v1/whoami',
   handler: async (_event, { principal }) => {
     const { issuer, subject, clientId, scopes, claims } = principal;
+    const [{ groups = [], teams = [] }, permissions] = await Promise.all([
+      access.identify(principal),
+      access.permissions(principal),
+    ]);
     return jsonResponse(200, {
-      principal: { issuer, subject, clientId, scopes, claims },
-      permissions: await access.permissions(principal),
+      principal: { issuer, subject, clientId, scopes, groups, teams, claims },
+      permissions,
     });
   },
 });
