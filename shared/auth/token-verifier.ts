@@ -151,6 +151,7 @@ export function makeTokenVerifier(
         const { header, payload } = decomposeUnverifiedJwt(token);
         issuer = payload.iss;
         refuseUnknownCriticalHeaders(header.crit);
+        refuseUnrepresentableTimes(payload);
       } catch (error) {
         if (error instanceof TokenRejected) throw error;
         throw new TokenRejected(`malformed token: ${(error as Error).message}`);
@@ -186,6 +187,21 @@ function refuseUnknownCriticalHeaders(crit: unknown): void {
     throw new TokenRejected(
       `header crit names ${listed(unknown)}, which this verifier does not understand; such a token cannot be accepted`,
     );
+  }
+}
+
+/** The furthest a Date reaches (±8.64e15 ms), in seconds: a time claim beyond it names no instant. */
+const maxTimeClaimSeconds = 8.64e12;
+
+/** `exp: 1e308` or `nbf: -1e308` would make every message that dates them throw. */
+function refuseUnrepresentableTimes(payload: Record<string, unknown>): void {
+  for (const claim of ['exp', 'nbf', 'iat']) {
+    const value = payload[claim];
+    if (typeof value === 'number' && !(Math.abs(value) <= maxTimeClaimSeconds)) {
+      throw new TokenRejected(
+        `malformed token: ${claim} ${value} is no time (seconds since 1970, at most ${maxTimeClaimSeconds} either way)`,
+      );
+    }
   }
 }
 

@@ -142,6 +142,11 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
           { pointer: `/entities/${i}`, detail: `${ref} is already declared at /entities/${seen.get(ref)}` },
         ]);
       seen.set(ref, i);
+      // Its own parent would put and reference one item in one transaction, which DynamoDB refuses.
+      if (e.kind === 'team' && (e as { parent?: string }).parent === e.id)
+        throw problems.validation(`${ref} cannot be its own parent`, [
+          { pointer: `/entities/${i}/parent`, detail: 'a team cannot be its own parent' },
+        ]);
     }
     if (prune && !document.scope)
       throw problems.badRequest(

@@ -63,7 +63,7 @@ describe('odd input from a trusted caller', () => {
     );
   });
 
-  it('refuses a lone surrogate anywhere in a JSON body with 400 naming the field', async () => {
+  it('refuses a lone surrogate anywhere in a JSON body, or a team that is its own parent in an apply, with 400 naming the field', async () => {
     const id = unique('surrogate');
     const team = (name: string) => `{"id":"${id}","name":"${name}","contacts":{"slack":"#x"}}`;
     let problem = await expectProblem('PUT', `/v1/teams/${id}`, 400, team('\\ud800'));
@@ -90,6 +90,15 @@ describe('odd input from a trusted caller', () => {
       (problem.errors as { pointer: string }[]).map((e) => e.pointer),
       ['/entities/0/name'],
     );
+
+    const selfParent = { apiVersion: 'portolan/v1', entities: [{ kind: 'team', id, name: 'x', parent: id }] };
+    for (const dryRun of [true, false]) {
+      problem = await expectProblem('POST', `/v1/apply?dryRun=${dryRun}`, 400, JSON.stringify(selfParent));
+      assert.deepEqual(
+        (problem.errors as { pointer: string }[]).map((e) => e.pointer),
+        ['/entities/0/parent'],
+      );
+    }
 
     const policy = `{"statements":[{"effect":"allow","actions":["catalog:Get\\ud800"],"resources":["*"]}]}`;
     await expectProblem('PUT', `/v1/policies/${unique('p')}`, 400, policy);

@@ -87,6 +87,13 @@ const defects: [string, () => string | null, RegExp][] = [
     () => mintToken(state, reader, { header: { crit: ['b64'], b64: false } }),
     /crit names "b64"/,
   ],
+  [
+    'valid until exp 1e308, past any date',
+    () => mintToken(state, { ...reader, exp: 1e308 }),
+    /exp 1e\+308 is no time/,
+  ],
+  ['not valid before nbf 1e308', () => mintToken(state, { ...reader, nbf: 1e308 }), /nbf 1e\+308 is no time/],
+  ['expired at exp -1e308', () => mintToken(state, { ...reader, exp: -1e308 }), /exp -1e\+308 is no time/],
   ['carrying a malformed crit', () => mintToken(state, reader, { header: { crit: [] } }), /crit must be/],
   [
     'for several audiences',

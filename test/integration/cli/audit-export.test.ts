@@ -17,6 +17,7 @@ import { makeLocalDigestStore } from '#shared/audit/local-digest-store';
 import { writeDigest } from '#shared/audit/write-digest';
 import { allAuditHeads } from '#shared/store/audit-heads';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
+import { mintToken } from '../../support/local-stack.ts';
 import { call, state, teamDoc, token, unique } from '../api/api-client.ts';
 
 const stateDir = dirname(process.env.PORTOLAN_LOCAL_STATE ?? '');
@@ -36,14 +37,14 @@ async function digestNow() {
   return written;
 }
 
-async function portolan(args: string[]) {
+async function portolan(args: string[], bearer?: string) {
   const result = spawnSync(process.execPath, ['bin/portolan.js', ...args], {
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
       NO_COLOR: '1',
       PORTOLAN_API_URL: state.apiUrl,
-      PORTOLAN_TOKEN: await token('admin'),
+      PORTOLAN_TOKEN: bearer ?? (await token('admin')),
     },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -132,6 +133,31 @@ describe('audit export, verified offline', () => {
       replaced.stdout.includes(`digests/${digests[0]}: signature does not verify: the digest was altered`),
       replaced.stdout,
     );
+  });
+
+  it("exports for an auditor with audit.read and policy:GetPolicy; audit.read alone stops at a policy's events", async () => {
+    const auditor = unique('auditor');
+    const policy = unique('auditor-reads-policies');
+    const granted = await call('PUT', `/v1/policies/${policy}`, {
+      body: {
+        principal: { sub: auditor },
+        statements: [
+          { sid: 'ReadPolicies', effect: 'allow', actions: ['policy:GetPolicy'], resources: ['policy/*'] },
+        ],
+      },
+    });
+    assert.equal(granted.status, 201, JSON.stringify(granted.body));
+    const auditRead = (sub: string) =>
+      mintToken(state, { sub, client_id: sub, scope: 'portolan/audit.read' });
+
+    const dir = join(mkdtempSync(join(tmpdir(), 'portolan-export-')), 'export');
+    const exported = await portolan(['audit', 'export', '--dir', dir], auditRead(auditor));
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.ok(readFileSync(join(dir, 'events.jsonl'), 'utf8').includes(`"entity":"policy/${policy}"`));
+
+    const refused = await portolan(['audit', 'export', '--dir', `${dir}-2`], auditRead(unique('reader')));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /403.*policy:GetPolicy on policy\//);
   });
 
   it('refuses verify without --all, and says how to make an export when there is none', async () => {
