@@ -36,12 +36,34 @@ export const contacts = z.strictObject({
   chat: httpsUrl.optional(),
 });
 
+/** How many identity-provider groups one team may list. */
+export const maxGroupsPerTeam = 50;
+
+/**
+ * An identity-provider group as the `groups` claim carries it: the provider's
+ * configured name, a colon, and the group as the provider sends it (which may
+ * hold spaces, but no control characters).
+ */
+export const groupName = z
+  .string()
+  .max(256)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\p{Cc}]+$/u,
+    'must be "<identity provider>:<group>", e.g. okta:payments-eng (at most 256 characters, no control characters)',
+  );
+
 export const team = z.strictObject({
   id: slugId,
   name: shortText,
   description: z.string().max(2048).optional(),
   contacts: contacts.default({}),
   parent: slugId.optional(),
+  /** Members of these groups are members of the team (`${principal.teams}` in policies). */
+  groups: z
+    .array(groupName)
+    .max(maxGroupsPerTeam)
+    .refine((groups) => new Set(groups).size === groups.length, { message: 'groups must be unique' })
+    .optional(),
 });
 
 export const selectorMatch = z.enum(['exact', 'prefix', 'glob']);
