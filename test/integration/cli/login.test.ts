@@ -124,7 +124,7 @@ function browser() {
     );
     return visit(new URL(action.replaceAll('&amp;', '&'), page.url).href, { ...hidden, ...fields });
   };
-  return { visit, submit };
+  return { visit, submit, once };
 }
 
 const credentialsOf = (configHome: string) =>
@@ -262,6 +262,34 @@ describe('portolan login', () => {
     assert.equal(result.code, 3);
     assert.match(result.stderr, /no sign-in came back to http:\/\/127\.0\.0\.1:\d+\/callback within 3s/);
     assert.throws(() => statSync(join(home, 'portolan', 'credentials.json')), /ENOENT/);
+  });
+
+  it('refuses an authorization request without an S256 code challenge, or to a redirect that is not loopback', async () => {
+    const authorize = (params: Record<string, string>) =>
+      browser().once(
+        `${state.issuer}/auth?${new URLSearchParams({
+          response_type: 'code',
+          client_id: 'portolan-cli',
+          redirect_uri: 'http://127.0.0.1:9/callback',
+          scope: 'openid portolan/catalog.read',
+          state: 'x',
+          ...params,
+        })}`,
+      );
+    const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+    const missing = await authorize({});
+    assert.match(missing.location ?? '', /^http:\/\/127\.0\.0\.1:9\/callback\?error=invalid_request/);
+    const plain = await authorize({ code_challenge: challenge, code_challenge_method: 'plain' });
+    assert.match(plain.location ?? '', /error=invalid_request/);
+    const elsewhere = await authorize({
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      redirect_uri: 'http://attacker.example/callback',
+    });
+    assert.equal(elsewhere.location, undefined, 'no redirect to an unregistered URI');
+    assert.equal(elsewhere.status, 400);
+    const fine = await authorize({ code_challenge: challenge, code_challenge_method: 'S256' });
+    assert.match(fine.location ?? '', /\/interaction\//);
   });
 
   it('says where the URL is when login has no issuer for an API', async () => {
