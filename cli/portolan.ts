@@ -31,7 +31,7 @@ const usage = `usage: portolan <command> [options]
   audit export [--dir <dir>]                     write digests, public keys, events and heads for an auditor
   audit verify --all [--dir <dir>] [--public-key <pem>]   verify an export offline (exit 1 if not intact)
   whoami                                         the caller and its effective permissions
-  login [--device] [--no-browser] [--issuer <url> --client-id <id>]   sign in as a person (cached per API)
+  login [--device] [--no-browser] [--timeout <s>] [--issuer <url> --client-id <id>]   sign in as a person
   logout                                         forget (and revoke) the login to this API
   schema                                         the catalog document's JSON Schema (for $schema in editors)
 
