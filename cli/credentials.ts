@@ -7,7 +7,8 @@
  * 3. inside a CI that gives jobs an OIDC token (GitHub Actions, GitLab CI,
  *    CircleCI, Buildkite, Bitbucket Pipelines, Azure Pipelines): the job's own
  *    token (cli/ci-identity.ts);
- * 4. a running local stack's `.portolan/local.json`: its `ci` client.
+ * 4. a person's cached login to this API (`portolan login`), refreshed when it expires;
+ * 5. a running local stack's `.portolan/local.json`: its `ci` client.
  *
  * Explicit client credentials come before the CI's identity because some CIs
  * hand every job a token whether or not Portolan is meant to use it.
@@ -15,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { AccessError } from '#cli/access-error';
 import { detectCiIdentity } from '#cli/ci-identity';
+import { loginToken } from '#cli/login';
+import { cachedLogin } from '#cli/login-cache';
 import { requestAccessToken } from '#shared/auth/client-credentials';
 import { readLocalState } from '#shared/local/local-state';
 
@@ -78,6 +81,13 @@ export function resolveAccess(flags: { apiUrl?: string; token?: string }, env = 
   }
   const ci = detectCiIdentity(env);
   if (ci) return { apiUrl, token: once(ci.token), source: ci.name };
+  const login = cachedLogin(env, apiUrl);
+  if (login)
+    return {
+      apiUrl,
+      token: once(() => loginToken(env, apiUrl, login)),
+      source: 'your login (portolan login)',
+    };
   if (local) {
     const client = local.clients.ci;
     return {
@@ -93,6 +103,6 @@ export function resolveAccess(flags: { apiUrl?: string; token?: string }, env = 
     };
   }
   throw new AccessError(
-    'no credentials: pass --token, run in a CI job with an OIDC token (GitHub Actions, GitLab CI, CircleCI, Buildkite, Bitbucket Pipelines, Azure Pipelines), set PORTOLAN_CLIENT_ID/PORTOLAN_CLIENT_SECRET/PORTOLAN_TOKEN_URL, or start the local stack',
+    'no credentials: pass --token, run in a CI job with an OIDC token (GitHub Actions, GitLab CI, CircleCI, Buildkite, Bitbucket Pipelines, Azure Pipelines), set PORTOLAN_CLIENT_ID/PORTOLAN_CLIENT_SECRET/PORTOLAN_TOKEN_URL, run `portolan login`, or start the local stack',
   );
 }

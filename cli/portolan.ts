@@ -12,6 +12,7 @@ import { ApiProblem, apiClient } from '#cli/api-client';
 import { exportAudit } from '#cli/audit-export';
 import { auditVerifyCommand, renderEntityVerification } from '#cli/audit-verify';
 import { AccessError, resolveAccess } from '#cli/credentials';
+import { loginCommand } from '#cli/login-command';
 import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
 import { cliVersion } from '#cli/version';
 import type { EntityVerification } from '#shared/audit/verify-entity';
@@ -30,6 +31,8 @@ const usage = `usage: portolan <command> [options]
   audit export [--dir <dir>]                     write digests, public keys, events and heads for an auditor
   audit verify --all [--dir <dir>] [--public-key <pem>]   verify an export offline (exit 1 if not intact)
   whoami                                         the caller and its effective permissions
+  login [--device] [--no-browser] [--timeout <s>] [--issuer <url> --client-id <id>]   sign in as a person
+  logout                                         forget (and revoke) the login to this API
   schema                                         the catalog document's JSON Schema (for $schema in editors)
 
 options: --api-url <url> (PORTOLAN_API_URL)  --token <jwt> (PORTOLAN_TOKEN)  --output text|json  --version
@@ -68,6 +71,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return exitCodes.ok;
   }
   if (command === 'audit' && args[0] === 'verify') return auditVerifyCommand(values, io);
+  if (command === 'login' || command === 'logout') return loginCommand(command, values, io);
   try {
     const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
     const api = apiClient(access);
@@ -210,6 +214,12 @@ function parse(argv: string[]) {
       output: { type: 'string', short: 'o', default: 'text' },
       'api-url': { type: 'string' },
       token: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      scope: { type: 'string' },
+      device: { type: 'boolean' },
+      'no-browser': { type: 'boolean' },
+      timeout: { type: 'string', default: '300' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

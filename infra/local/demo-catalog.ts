@@ -25,6 +25,7 @@ export const demoCatalog: { collection: string; doc: Record<string, unknown> & {
     doc: {
       id: 'payments',
       name: 'Payments',
+      groups: ['local:payments-eng'],
       contacts: { slack: '#payments', email: 'payments@acme.example', oncall: 'payments-primary' },
     },
   },
@@ -33,6 +34,7 @@ export const demoCatalog: { collection: string; doc: Record<string, unknown> & {
     doc: {
       id: 'search',
       name: 'Search',
+      groups: ['local:search-eng'],
       contacts: { slack: '#search', email: 'search@acme.example', oncall: 'search-primary' },
     },
   },

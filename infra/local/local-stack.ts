@@ -17,6 +17,7 @@ import { type KinesisPoller, startKinesisPoller } from '#infra/local/kinesis-pol
 import { startLocalGateway } from '#infra/local/local-gateway';
 import type { LocalStackState } from '#infra/local/local-state';
 import { ensureIssuerSecrets, startOidcIssuer } from '#infra/local/oidc-issuer';
+import { peopleClientId } from '#infra/local/people-login';
 import { claimPort } from '#infra/local/ports';
 import { createStreams, createTables, localStreamNames, localTableNames } from '#infra/local/provision';
 import { requestAccessToken } from '#shared/auth/client-credentials';
@@ -248,6 +249,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       issuer: issuer.issuer,
       tokenUrl: issuer.tokenUrl,
       clients: secrets.clients,
+      peopleClientId,
+      users: secrets.users,
       region,
       kinesis: {
         endpoint: kinesis.endpoint,

@@ -13,12 +13,26 @@ export interface LocalClient {
   scopes: string[];
 }
 
+/** A dev user of the local issuer: signs in with `portolan login`. */
+export interface LocalUser {
+  sub: string;
+  password: string;
+  /** `<idp>:<group>`, as the deployed stack's token trigger shapes a person's groups. */
+  groups: string[];
+  email: string;
+  name: string;
+}
+
 /** The stack's endpoints plus what local clients need to trust and reach it. */
 export interface LocalStackState {
   apiUrl: string;
   issuer: string;
   tokenUrl: string;
   clients: Record<LocalClientName, LocalClient>;
+  /** The public client people sign in with (`portolan login`). */
+  peopleClientId?: string;
+  /** Dev users by username, their passwords generated at first start. */
+  users?: Record<string, LocalUser>;
   region: string;
   kinesis: { endpoint: string; inputStream: string; outputStream: string };
   dynamodb: { endpoint: string; tables: { catalog: string; audit: string } };
