@@ -19,6 +19,7 @@ export async function loginCommand(
     scope?: string;
     device?: boolean;
     'no-browser'?: boolean;
+    'callback-url'?: string;
     timeout?: string;
   },
   io: Io,
@@ -40,6 +41,7 @@ export async function loginCommand(
     const cached = await login(target, {
       device: values.device === true,
       openBrowser: values['no-browser'] !== true,
+      ...(values['callback-url'] ? { callbackUrl: values['callback-url'] } : {}),
       ...(values.scope ? { scope: values.scope } : {}),
       timeoutSeconds,
       say: io.err,

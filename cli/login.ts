@@ -21,6 +21,12 @@ export interface LoginTarget {
 
 export interface LoginOptions {
   device?: boolean;
+  /**
+   * The exact loopback URL to come back to, for issuers that compare redirect
+   * URIs exactly (Cognito: `http://localhost:<port>/callback`, registered on the
+   * app client). Without it, any free port on 127.0.0.1 (RFC 8252).
+   */
+  callbackUrl?: string;
   openBrowser?: boolean;
   scope?: string;
   /** How long to wait for the browser or the device approval. */
@@ -52,7 +58,7 @@ export function loginTarget(
     flags.clientId ?? env.PORTOLAN_LOGIN_CLIENT_ID ?? (isLocal ? local.peopleClientId : undefined);
   if (!issuer || !clientId)
     throw new AccessError(
-      `no issuer or client id to sign in to ${apiUrl}: pass --issuer and --client-id (the stack outputs PeopleIssuer and PeopleClientId)`,
+      `no issuer or client id to sign in to ${apiUrl}: pass --issuer (the user pool's issuer, https://cognito-idp.<region>.amazonaws.com/<UserPoolId>) and --client-id (the stack output PeopleClientId)`,
     );
   return {
     apiUrl,
@@ -79,15 +85,30 @@ async function discover(issuer: string, ca?: string): Promise<Discovery> {
   return body as Discovery;
 }
 
+/**
+ * A person asks only to read: scopes grant permissions on their own, so what a
+ * person may change comes from policies on their groups and teams, never from
+ * a scope every employee could request. (The deployed people client allows no more.)
+ */
 function defaultScope(discovery: Discovery) {
-  const portolan = [
-    'portolan/catalog.read',
-    'portolan/catalog.write',
-    'portolan/audit.read',
-    'portolan/admin',
-  ];
   const offline = discovery.scopes_supported?.includes('offline_access') ? ['offline_access'] : [];
-  return ['openid', 'email', 'profile', ...offline, ...portolan].join(' ');
+  return ['openid', 'email', 'profile', ...offline, 'portolan/catalog.read'].join(' ');
+}
+
+/** Where the one-shot server listens: the given loopback URL, or any free port on 127.0.0.1. */
+export function loopbackCallback(callbackUrl: string | undefined) {
+  if (callbackUrl === undefined) return { port: 0, path: '/callback', fixed: undefined };
+  let url: URL;
+  try {
+    url = new URL(callbackUrl);
+  } catch {
+    throw new AccessError(`--callback-url "${callbackUrl}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' || !['localhost', '127.0.0.1'].includes(url.hostname) || !url.port)
+    throw new AccessError(
+      `--callback-url must be http://localhost:<port>/<path> or http://127.0.0.1:<port>/<path> (a loopback address with its port), not "${callbackUrl}"`,
+    );
+  return { port: Number(url.port), path: url.pathname, fixed: url.href };
 }
 
 /** Opens the URL in the person's browser if there is one; never fails. */
@@ -117,7 +138,8 @@ const base64url = (bytes: Buffer) => bytes.toString('base64url');
  * code. A request with another `state`, or none, or no code, is answered 400
  * and ignored: only the redirect of this very login ends the wait.
  */
-async function awaitRedirect(state: string, timeoutSeconds: number) {
+async function awaitRedirect(state: string, timeoutSeconds: number, callbackUrl?: string) {
+  const callback = loopbackCallback(callbackUrl);
   let settle: { resolve: (code: string) => void; reject: (error: Error) => void } | undefined;
   const result = new Promise<string>((resolve, reject) => {
     settle = { resolve, reject };
@@ -128,7 +150,7 @@ async function awaitRedirect(state: string, timeoutSeconds: number) {
       res.end(`${text}\n`);
     };
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/callback') return reply(404, 'not found');
+    if (url.pathname !== callback.path) return reply(404, 'not found');
     const params = url.searchParams;
     if (params.get('state') !== state)
       return reply(400, 'Refused: this is not the sign-in portolan is waiting for (state mismatch).');
@@ -148,14 +170,15 @@ async function awaitRedirect(state: string, timeoutSeconds: number) {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(callback.port, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  const redirectUri = callback.fixed ?? `http://127.0.0.1:${port}/callback`;
   const timer = setTimeout(
     () =>
       settle?.reject(
         new AccessError(
-          `no sign-in came back to http://127.0.0.1:${port}/callback within ${timeoutSeconds}s: run \`portolan login\` again (or \`portolan login --device\` on a machine without a browser)`,
+          `no sign-in came back to ${redirectUri} within ${timeoutSeconds}s: run \`portolan login\` again (or \`portolan login --device\` on a machine without a browser)`,
         ),
       ),
     timeoutSeconds * 1000,
@@ -165,7 +188,7 @@ async function awaitRedirect(state: string, timeoutSeconds: number) {
     server.closeAllConnections();
     server.close();
   });
-  return { redirectUri: `http://127.0.0.1:${port}/callback`, code: done };
+  return { redirectUri, code: done };
 }
 
 interface TokenAnswer {
@@ -203,7 +226,11 @@ async function requestTokens(tokenEndpoint: string, form: Record<string, string>
 async function codeLogin(target: LoginTarget, discovery: Discovery, options: LoginOptions, ca?: string) {
   const verifier = base64url(randomBytes(32));
   const state = base64url(randomBytes(16));
-  const { redirectUri, code } = await awaitRedirect(state, options.timeoutSeconds ?? 300);
+  const { redirectUri, code } = await awaitRedirect(
+    state,
+    options.timeoutSeconds ?? 300,
+    options.callbackUrl ?? (options.env.PORTOLAN_LOGIN_CALLBACK_URL || undefined),
+  );
   const url = new URL(discovery.authorization_endpoint);
   for (const [key, value] of Object.entries({
     response_type: 'code',

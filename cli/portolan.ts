@@ -31,7 +31,7 @@ const usage = `usage: portolan <command> [options]
   audit export [--dir <dir>]                     write digests, public keys, events and heads for an auditor
   audit verify --all [--dir <dir>] [--public-key <pem>]   verify an export offline (exit 1 if not intact)
   whoami                                         the caller and its effective permissions
-  login [--device] [--no-browser] [--timeout <s>] [--issuer <url> --client-id <id>]   sign in as a person
+  login [--device] [--no-browser] [--callback-url <loopback url>] [--timeout <s>] [--issuer <url> --client-id <id>]   sign in as a person
   logout                                         forget (and revoke) the login to this API
   schema                                         the catalog document's JSON Schema (for $schema in editors)
 
@@ -219,6 +219,7 @@ function parse(argv: string[]) {
       scope: { type: 'string' },
       device: { type: 'boolean' },
       'no-browser': { type: 'boolean' },
+      'callback-url': { type: 'string' },
       timeout: { type: 'string', default: '300' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },

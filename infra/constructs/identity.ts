@@ -60,7 +60,7 @@ export interface IdentityProps {
 }
 
 export interface PeopleSignInProps {
-  /** Where managed login may redirect with the code. @default the CLI's loopback: http://127.0.0.1/callback and http://localhost/callback */
+  /** Where managed login may redirect with the code. @default the CLI's loopback: http://localhost:8400/callback (`portolan login --callback-url`) */
   callbackUrls?: string[];
   /** Where sign-out may redirect. @default the callback URLs */
   logoutUrls?: string[];
@@ -70,7 +70,8 @@ export interface PeopleSignInProps {
   cognitoUsers?: boolean;
 }
 
-export const defaultPeopleCallbackUrls = ['http://127.0.0.1/callback', 'http://localhost/callback'];
+/** Cognito allows plain http only for `localhost`, and compares redirect URIs exactly, port included. */
+export const defaultPeopleCallbackUrls = ['http://localhost:8400/callback'];
 /** People's access and ID tokens: short, since every request re-reads permissions from them. */
 export const peopleAccessTokenValidity = Duration.hours(1);
 

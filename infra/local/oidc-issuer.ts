@@ -49,8 +49,12 @@ interface IssuerSecrets {
   cookieKeys: string[];
 }
 
-/** Everything a person's login may be granted; policies decide what it allows. */
-const peopleScopes = [...portolanScopes];
+/**
+ * A person's login may be granted reading only, as the deployed people client:
+ * scopes grant permissions on their own, so changes come from policies on the
+ * person's groups and teams, not from a scope anyone could ask for.
+ */
+const peopleScopes = ['portolan/catalog.read'];
 
 /** Signing keys and client secrets: generated once, reused while the state directory lives. */
 export function ensureIssuerSecrets(file: string): IssuerSecrets {

@@ -181,7 +181,7 @@ describe('the people app client', () => {
     const defaults = synthStack({ identityProviders: JSON.stringify([samlOkta]) }).template;
     defaults.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       AllowedOAuthFlows: ['code'],
-      CallbackURLs: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+      CallbackURLs: ['http://localhost:8400/callback'],
       RefreshTokenValidity: 30 * 24 * 60,
     });
   });

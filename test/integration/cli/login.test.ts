@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { state } from '../api/api-client.ts';
+import { call, state, teamDoc, unique } from '../api/api-client.ts';
 
 const ca = readFileSync(state.caFile, 'utf8');
 const users = state.users ?? {};
@@ -213,6 +213,45 @@ describe('portolan login', () => {
     assert.equal(JSON.parse(after.stdout).principal.clientId, state.clients.ci.clientId);
   });
 
+  it('alice, signed in, sees her team, changes its service and is refused on another team’s', async () => {
+    const payments = unique('payments');
+    const search = unique('search');
+    for (const [team, group] of [
+      [payments, 'local:payments-eng'],
+      [search, 'local:search-eng'],
+    ] as const)
+      assert.equal(
+        (await call('PUT', `/v1/teams/${team}`, { body: { ...teamDoc(team), groups: [group] } })).status,
+        201,
+      );
+    const home = mkdtempSync(join(tmpdir(), 'portolan-login-'));
+    assert.equal((await signInWithCode(home, 'alice')).code, 0);
+
+    const whoami = await portolan(['whoami', '--output', 'json'], home);
+    assert.ok(JSON.parse(whoami.stdout).principal.teams.includes(payments), whoami.stdout);
+    const document = (id: string, team: string) => {
+      const file = join(home, `${id}.yaml`);
+      writeFileSync(
+        file,
+        `apiVersion: portolan/v1\nentities:\n  - kind: service\n    id: ${id}\n    team: ${team}\n    tier: tier-2\n`,
+      );
+      return file;
+    };
+    const mine = unique('svc');
+    const own = await portolan(['apply', '-f', document(mine, payments)], home);
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal((await call('GET', `/v1/services/${mine}`)).status, 200);
+    // Only a read scope: changing another team's service is refused, naming what decided.
+    const theirs = unique('svc');
+    const other = await portolan(['apply', '-f', document(theirs, search)], home);
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(
+      other.stderr,
+      new RegExp(`refused: put service/${theirs} — no statement allows it \\(default deny\\)`),
+    );
+    assert.equal((await call('GET', `/v1/services/${theirs}`)).status, 404);
+  });
+
   it('signs bob in with the device authorization grant, approved on the issuer device page', async () => {
     const home = mkdtempSync(join(tmpdir(), 'portolan-login-'));
     const run = runUntil(
@@ -296,7 +335,7 @@ describe('portolan login', () => {
     const home = mkdtempSync(join(tmpdir(), 'portolan-login-'));
     const result = await portolan(['login', '--api-url', 'https://api.example.invalid'], home);
     assert.equal(result.code, 3);
-    assert.match(result.stderr, /pass --issuer and --client-id/);
+    assert.match(result.stderr, /pass --issuer .* and --client-id/);
   });
 });
 
