@@ -224,7 +224,17 @@ export function scanJsonRequest(
             scanner.space();
             if (buf[scanner.pos] !== openBracket) return scanner.value();
             const open = scanner.pos;
-            scanner.value();
+            // A `KeyValue` repeating `key` is `ownership.*` to a first-wins decoder and not to JSON.parse.
+            scanner.array(() => {
+              scanner.space();
+              if (buf[scanner.pos] !== openBrace) return scanner.value();
+              const keyValueKeys: string[] = [];
+              scanner.object((keyValueKey) => {
+                if (keyValueKeys.includes(keyValueKey)) result.duplicateKeys = true;
+                else keyValueKeys.push(keyValueKey);
+                scanner.value();
+              });
+            });
             const at = scanner.pos - 1;
             let first = open + 1;
             while (isSpace(buf[first])) first++;

@@ -15,6 +15,7 @@ import {
   fixedCatalog,
   jsonOwnership,
   protobufOwnership,
+  protobufStrayByteKey,
   protobufWithGroup,
   spoofingRecords,
 } from '../../support/hostile-payloads.ts';
@@ -88,6 +89,18 @@ describe('what a consumer reads as ownership.* is what Portolan wrote', () => {
     assert.equal(envelope.logGroup, '/aws/lambda/rogue');
     assert.equal(envelope['ownership.status'], 'unowned', 'not the owner of the group that was not read');
     assert.equal(envelope['ownership.team'], undefined);
+  });
+
+  it('a protobuf attribute key that is not UTF-8 makes the record undecodable', async () => {
+    const data = protobufStrayByteKey();
+    assert.deepEqual(
+      protobufOwnership(data).protobufjs,
+      [['evil']],
+      'protobufjs reads the key as ownership.team',
+    );
+    const { outputs } = await enrich([{ id: 'p', partitionKey: 'p', data }]);
+    assert.equal(outputs[0]?.passThrough, 'undecodable', "not stamped beside the producer's ownership.team");
+    assert.deepEqual(outputs[0]?.data, data);
   });
 
   it('strict: a KPL aggregate with a user record that does not decode is passed through whole', async () => {
