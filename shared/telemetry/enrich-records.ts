@@ -82,14 +82,15 @@ export interface EnrichOptions {
  * A key that identifies a source as resolution sees it (only `kept`
  * attributes, when given). Attributes are taken in the order the producer
  * wrote them: one producer writes them alike, and a second order costs one
- * more resolve.
+ * more resolve. Names and values are JSON-encoded, which delimits them
+ * whatever they contain: with a plain separator, a value holding it could
+ * spell another source's attributes and take that source's resolution.
  */
 function keyOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
   let key = '';
   for (const name in attributes) {
     if (kept && !kept.has(name)) continue;
-    const value = attributes[name] as string | string[];
-    key += `${name}\u0000${Array.isArray(value) ? value.join('\u0001') : value}\u0000`;
+    key += JSON.stringify(name) + JSON.stringify(attributes[name]);
   }
   return key;
 }

@@ -46,6 +46,21 @@ describe('one record never costs another', () => {
       assert.equal(counts.recordsEnriched + counts.recordsPassedThrough, 3);
     });
 
+  it("a source whose value spells another source's attributes does not take that source's ownership", async () => {
+    const line = (o: object) => ({
+      id: JSON.stringify(o),
+      partitionKey: 'p',
+      data: Buffer.from(`${JSON.stringify(o)}\n`),
+    });
+    const { outputs } = await enrich([
+      line({ 'service.name': 'checkout\u0000k8s.namespace.name\u0000shop' }),
+      line({ 'service.name': 'checkout', 'k8s.namespace.name': 'shop' }),
+    ]);
+    const [attacker, victim] = outputs.map((o) => JSON.parse(o.data.toString()));
+    assert.equal(attacker['ownership.status'], 'unowned');
+    assert.equal(victim['ownership.team'], 'payments', 'the victim resolved on its own attributes');
+  });
+
   it('a KPL aggregate nested in one is passed through, counted as undecodable', async () => {
     const { outputs, counts } = await enrich([
       { id: 'k', partitionKey: 'k', data: crashingRecords()['KPL nested 2,000 deep'] as Buffer },
