@@ -82,15 +82,21 @@ export interface EnrichOptions {
  * A key that identifies a source as resolution sees it (only `kept`
  * attributes, when given). Attributes are taken in the order the producer
  * wrote them: one producer writes them alike, and a second order costs one
- * more resolve. Names and values are JSON-encoded, which delimits them
- * whatever they contain: with a plain separator, a value holding it could
- * spell another source's attributes and take that source's resolution.
+ * more resolve. Each name and value is prefixed with its length, which
+ * delimits it whatever it contains: with a plain separator, a value holding
+ * it could spell another source's attributes and take that source's resolution.
  */
 function keyOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
   let key = '';
   for (const name in attributes) {
     if (kept && !kept.has(name)) continue;
-    key += JSON.stringify(name) + JSON.stringify(attributes[name]);
+    const value = attributes[name] as string | string[];
+    key += `${name.length}:${name}`;
+    if (typeof value === 'string') key += `s${value.length}:${value}`;
+    else {
+      key += `a${value.length}:`;
+      for (const element of value) key += `${element.length}:${element}`;
+    }
   }
   return key;
 }
