@@ -216,13 +216,24 @@ export function protobufFields(buf: Buffer, start = 0, end = buf.length) {
  */
 export function protobufOwnership(data: Uint8Array) {
   const buf = Buffer.from(data);
-  // From a plain Uint8Array, as the AWS SDK hands a record's data over: protobufjs then decodes UTF-8 itself.
-  const decoded = otlpProto.traces.toObject(otlpProto.traces.decode(new Uint8Array(buf))) as {
-    resourceSpans: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] } }[];
+  const teams = (input: Uint8Array) => {
+    const decoded = otlpProto.traces.toObject(otlpProto.traces.decode(input)) as {
+      resourceSpans: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] } }[];
+    };
+    return decoded.resourceSpans.map((rs) =>
+      (rs.resource?.attributes ?? [])
+        .filter((a) => a.key === 'ownership.team')
+        .map((a) => a.value.stringValue),
+    );
   };
-  const protobufjs = decoded.resourceSpans.map((rs) =>
-    (rs.resource?.attributes ?? []).filter((a) => a.key === 'ownership.team').map((a) => a.value.stringValue),
-  );
+  // From a plain Uint8Array, as the AWS SDK hands a record's data over, protobufjs decodes UTF-8
+  // itself and may read other keys than from a Buffer: where it decodes, that reading counts.
+  let protobufjs = teams(buf);
+  try {
+    protobufjs = teams(new Uint8Array(buf));
+  } catch {
+    // It refuses what the Buffer reader took: that reading stands.
+  }
   const merging = protobufFields(buf).map((rs) =>
     protobufFields(buf, rs.valueStart, rs.valueEnd)
       .filter((f) => f.field === 1)

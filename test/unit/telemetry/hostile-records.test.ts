@@ -118,6 +118,28 @@ describe('what a consumer reads as ownership.* is what Portolan wrote', () => {
     assert.deepEqual(outputs[0]?.data, data);
   });
 
+  it('a "__proto__" key beside a producer\'s ownership.* is kept when the record is re-serialized', async () => {
+    const proto = '"__proto__":{"x":1}';
+    const { outputs } = await enrich([
+      {
+        id: 'l',
+        partitionKey: 'l',
+        data: Buffer.from(`{"service.name":"checkout",${proto},"ownership.team":"evil"}\n{}\n`),
+      },
+      {
+        id: 'c',
+        partitionKey: 'c',
+        data: gzipSync(
+          `{"messageType":"DATA_MESSAGE","logGroup":"/aws/lambda/checkout-prod","logEvents":[],${proto},"ownership.team":"evil"}`,
+        ),
+      },
+    ]);
+    for (const text of [String(outputs[0]?.data), gunzipSync(outputs[1]?.data as Buffer).toString()]) {
+      assert.ok(text?.includes(proto), `${text} keeps ${proto}`);
+      assert.deepEqual(jsonOwnership(text.split('\n')[0] as string).lastWins, ['payments']);
+    }
+  });
+
   it('strict: a KPL aggregate with a user record that does not decode is passed through whole', async () => {
     const { kplAggregate } = await import('../../support/telemetry-payloads.ts');
     const data = kplAggregate([
