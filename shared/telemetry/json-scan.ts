@@ -10,6 +10,16 @@ const [quote, backslash, colon, comma] = [0x22, 0x5c, 0x3a, 0x2c];
 const [openBrace, closeBrace, openBracket, closeBracket] = [0x7b, 0x7d, 0x5b, 0x5d];
 
 /**
+ * The bytes JSON allows outside strings: punctuation, whitespace, numbers,
+ * `true`, `false`, `null`. A skipped value holding anything else (a comment,
+ * a single quote, a bare word) is not JSON, and lenient parsers (comments,
+ * JSON5) would read structure there that the scan skipped, such as a second
+ * `resource`: such a record is not spliced.
+ */
+const jsonOutsideStrings = new Uint8Array(256);
+for (const c of ' \t\n\r{}[],:0123456789+-.eEtruefalsn') jsonOutsideStrings[c.charCodeAt(0)] = 1;
+
+/**
  * A structural walk over UTF-8 JSON bytes. Works on bytes, not a decoded
  * string: UTF-8 continuation bytes are all ≥ 0x80, so they never look like
  * JSON punctuation, and nothing has to be decoded but the parts that are read.
@@ -74,6 +84,7 @@ class Scanner {
       for (;;) {
         const b = this.buf[this.pos];
         if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isSpace(b)) break;
+        if (!jsonOutsideStrings[b]) throw new SyntaxError(`not JSON at ${this.pos}`);
         this.pos++;
       }
       if (this.pos === start) throw new SyntaxError(`expected a value at ${start}`);
@@ -91,6 +102,7 @@ class Scanner {
       else if (b === closeBrace || b === closeBracket) {
         if (--depth === 0) return;
       } else if (b === undefined) throw new SyntaxError('unterminated value');
+      else if (!jsonOutsideStrings[b]) throw new SyntaxError(`not JSON at ${this.pos - 1}`);
     }
   }
 

@@ -140,6 +140,18 @@ describe('what a consumer reads as ownership.* is what Portolan wrote', () => {
     }
   });
 
+  it('a comment hiding a second "resource" from the scan makes the record undecodable, not spliced', async () => {
+    const service = '{"key":"service.name","value":{"stringValue":"checkout"}}';
+    const evil = '{"key":"ownership.team","value":{"stringValue":"evil"}}';
+    // A parser that skips comments (JSONC, JSON5, Gson's lenient mode) reads `x`, the producer's resource, `y`.
+    const data = Buffer.from(
+      `{"resourceSpans":[{"resource":{"attributes":[${service}]},"x":[/* " */],"resource":{"attributes":[${service},${evil}]},"y":[/* " */]}]}`,
+    );
+    const { outputs } = await enrich([{ id: 'j', partitionKey: 'j', data }]);
+    assert.equal(outputs[0]?.passThrough, 'undecodable');
+    assert.deepEqual(outputs[0]?.data, data);
+  });
+
   it('strict: a KPL aggregate with a user record that does not decode is passed through whole', async () => {
     const { kplAggregate } = await import('../../support/telemetry-payloads.ts');
     const data = kplAggregate([
