@@ -82,24 +82,27 @@ export interface EnrichOptions {
  * A key that identifies a source as resolution sees it (only `kept`
  * attributes, when given). Attributes are taken in the order the producer
  * wrote them: one producer writes them alike, and a second order costs one
- * more resolve. Each name and value is prefixed with its length, which
- * delimits it whatever it contains: with a plain separator, a value holding
- * it could spell another source's attributes and take that source's resolution.
+ * more resolve.
  */
 function keyOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
   let key = '';
   for (const name in attributes) {
     if (kept && !kept.has(name)) continue;
     const value = attributes[name] as string | string[];
-    key += `${name.length}:${name}`;
-    if (typeof value === 'string') key += `s${value.length}:${value}`;
-    else {
-      key += `a${value.length}:`;
-      for (const element of value) key += `${element.length}:${element}`;
-    }
+    key += `${part(name)}\u0000${Array.isArray(value) ? value.map(part).join('\u0001') : part(value)}\u0000`;
   }
   return key;
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the key's separators are control characters.
+const separators = /[\u0000-\u0002]/;
+/**
+ * A name or value as it goes into a key: as it is, unless it holds a
+ * separator (then JSON-encoded, which escapes them, behind a marker). A
+ * separator taken as it is would let a value spell another source's
+ * attributes and take that source's resolution.
+ */
+const part = (text: string) => (separators.test(text) ? `\u0002${JSON.stringify(text)}` : text);
 
 function keptOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
   if (!kept) return attributes;
