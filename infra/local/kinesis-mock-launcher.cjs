@@ -3,6 +3,10 @@
  *  - listen on PORTOLAN_BIND_HOST (127.0.0.1) only: it listens on every interface otherwise;
  *  - write its state file to a temporary file and rename it, so that a crash during a write leaves
  *    the previous complete state instead of a truncated file;
+ *  - survive the cancellation of a state write: its shutdown cancels a periodic write in progress
+ *    by destroying the stream, whose pending disk write then fails with an 'error' event that
+ *    nothing listens to (kinesis-mock removed every listener), which would crash it before its
+ *    last write and lose everything acknowledged since the previous one;
  *  - exit with its parent however the parent dies: stdin is a pipe from the parent, and end of file
  *    on it means the parent is gone;
  *  - on SIGTERM/SIGINT, close its listeners and end open connections at once: its own shutdown
@@ -39,15 +43,21 @@ const stateFile = persistPath
   ? path.resolve(persistPath, process.env.PERSIST_FILE_NAME || 'kinesis-data.json')
   : undefined;
 const createWriteStream = fs.createWriteStream;
+let writes = 0;
 fs.createWriteStream = function createStateFileAtomically(target, options) {
   if (!stateFile || typeof target !== 'string' || path.resolve(target) !== stateFile)
     return createWriteStream.call(this, target, options);
-  const temporary = `${stateFile}.${process.pid}.tmp`;
+  // One temporary file per write: removing an abandoned write's file never touches another's.
+  writes += 1;
+  const temporary = `${stateFile}.${process.pid}.${writes}.tmp`;
   const stream = createWriteStream.call(this, temporary, options);
   // kinesis-mock removes every listener from the stream once it is open, so the rename hooks the
   // stream's own teardown, which runs synchronously after its last write is done ('finish').
   const destroy = stream._destroy;
   stream._destroy = function renameWhenComplete(error, callback) {
+    // Every error of this stream is emitted after this teardown; kinesis-mock learns of a failed
+    // write from the write's callback (and retries), and an abandoned write has nothing to report.
+    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
     try {
       if (!error && stream.writableFinished) fs.renameSync(temporary, stateFile);
       else fs.rmSync(temporary, { force: true });

@@ -89,10 +89,20 @@ function keyOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefin
   for (const name in attributes) {
     if (kept && !kept.has(name)) continue;
     const value = attributes[name] as string | string[];
-    key += `${name}\u0000${Array.isArray(value) ? value.join('\u0001') : value}\u0000`;
+    key += `${part(name)}\u0000${Array.isArray(value) ? value.map(part).join('\u0001') : part(value)}\u0000`;
   }
   return key;
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the key's separators are control characters.
+const separators = /[\u0000-\u0002]/;
+/**
+ * A name or value as it goes into a key: as it is, unless it holds a
+ * separator (then JSON-encoded, which escapes them, behind a marker). A
+ * separator taken as it is would let a value spell another source's
+ * attributes and take that source's resolution.
+ */
+const part = (text: string) => (separators.test(text) ? `\u0002${JSON.stringify(text)}` : text);
 
 function keptOf(attributes: SourceAttributes, kept: ReadonlySet<string> | undefined) {
   if (!kept) return attributes;

@@ -51,8 +51,13 @@ export function stampObject<T extends Record<string, unknown>>(
   ownership: Record<string, string>,
 ): T {
   const stamped: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object))
-    if (!key.startsWith(ownershipPrefix)) stamped[key] = value;
+  for (const [key, value] of Object.entries(object)) {
+    if (key.startsWith(ownershipPrefix)) continue;
+    // Assigned, a producer's `__proto__` key would set the prototype and vanish from the output.
+    if (key === '__proto__')
+      Object.defineProperty(stamped, key, { value, enumerable: true, writable: true, configurable: true });
+    else stamped[key] = value;
+  }
   return Object.assign(stamped, ownership) as T;
 }
 

@@ -10,6 +10,16 @@ const [quote, backslash, colon, comma] = [0x22, 0x5c, 0x3a, 0x2c];
 const [openBrace, closeBrace, openBracket, closeBracket] = [0x7b, 0x7d, 0x5b, 0x5d];
 
 /**
+ * The bytes JSON allows outside strings: punctuation, whitespace, numbers,
+ * `true`, `false`, `null`. A skipped value holding anything else (a comment,
+ * a single quote, a bare word) is not JSON, and lenient parsers (comments,
+ * JSON5) would read structure there that the scan skipped, such as a second
+ * `resource`: such a record is not spliced.
+ */
+const jsonOutsideStrings = new Uint8Array(256);
+for (const c of ' \t\n\r{}[],:0123456789+-.eEtruefalsn') jsonOutsideStrings[c.charCodeAt(0)] = 1;
+
+/**
  * A structural walk over UTF-8 JSON bytes. Works on bytes, not a decoded
  * string: UTF-8 continuation bytes are all ≥ 0x80, so they never look like
  * JSON punctuation, and nothing has to be decoded but the parts that are read.
@@ -30,24 +40,70 @@ class Scanner {
   }
 
   /**
-   * Reads a string as a JSON parser sees it: a key written `"resourc\u0065"`
-   * is `resource` to every consumer, so it must be to the scan too.
+   * The next string's content as a byte range; `decode` when it holds an
+   * escape or a byte outside ASCII, whose bytes alone do not say what a
+   * parser reads (`"resourc\u0065"` is `resource`; two invalid bytes are both U+FFFD).
    */
-  string(): string {
+  private stringRange(): { start: number; end: number; decode: boolean } {
     this.expect(quote);
     const start = this.pos;
-    let escaped = false;
+    let decode = false;
     for (;;) {
       const c = this.buf[this.pos++];
-      if (c === quote) break;
+      if (c === quote) return { start, end: this.pos - 1, decode };
+      if (c === undefined) throw new SyntaxError('unterminated string');
       if (c === backslash) {
-        escaped = true;
+        decode = true;
         this.pos++;
-      } else if (c === undefined) throw new SyntaxError('unterminated string');
+      } else if (c >= 0x80) decode = true;
     }
-    return escaped
-      ? (JSON.parse(this.buf.toString('utf8', start - 1, this.pos)) as string)
-      : this.buf.toString('utf8', start, this.pos - 1);
+  }
+
+  private text(range: { start: number; end: number; decode: boolean }): string {
+    return range.decode
+      ? (JSON.parse(this.buf.toString('utf8', range.start - 1, range.end + 1)) as string)
+      : this.buf.toString('utf8', range.start, range.end);
+  }
+
+  /** Reads a string as a JSON parser sees it: a key written `"resourc\u0065"` is `resource` to every consumer, so it must be to the scan too. */
+  string(): string {
+    return this.text(this.stringRange());
+  }
+
+  /**
+   * Skips an object, telling whether a key repeats as a parser decodes keys.
+   * Plain keys are compared as bytes: cheaper than decoding each.
+   */
+  objectRepeatsKey(): boolean {
+    this.expect(openBrace);
+    this.space();
+    if (this.buf[this.pos] === closeBrace) {
+      this.pos++;
+      return false;
+    }
+    const keys: { start: number; end: number; decode: boolean }[] = [];
+    for (;;) {
+      keys.push(this.stringRange());
+      this.expect(colon);
+      this.value();
+      this.space();
+      const c = this.buf[this.pos++];
+      if (c === closeBrace) break;
+      if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
+    }
+    if (keys.some((k) => k.decode)) {
+      const names = keys.map((k) => this.text(k));
+      return new Set(names).size !== names.length;
+    }
+    return keys.some((k, i) =>
+      keys
+        .slice(0, i)
+        .some(
+          (o) =>
+            o.end - o.start === k.end - k.start &&
+            this.buf.compare(this.buf, o.start, o.end, k.start, k.end) === 0,
+        ),
+    );
   }
 
   /** Skips a string without decoding it. */
@@ -74,6 +130,7 @@ class Scanner {
       for (;;) {
         const b = this.buf[this.pos];
         if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isSpace(b)) break;
+        if (!jsonOutsideStrings[b]) throw new SyntaxError(`not JSON at ${this.pos}`);
         this.pos++;
       }
       if (this.pos === start) throw new SyntaxError(`expected a value at ${start}`);
@@ -91,6 +148,7 @@ class Scanner {
       else if (b === closeBrace || b === closeBracket) {
         if (--depth === 0) return;
       } else if (b === undefined) throw new SyntaxError('unterminated value');
+      else if (!jsonOutsideStrings[b]) throw new SyntaxError(`not JSON at ${this.pos - 1}`);
     }
   }
 
@@ -224,7 +282,12 @@ export function scanJsonRequest(
             scanner.space();
             if (buf[scanner.pos] !== openBracket) return scanner.value();
             const open = scanner.pos;
-            scanner.value();
+            // A `KeyValue` repeating `key` is `ownership.*` to a first-wins decoder and not to JSON.parse.
+            scanner.array(() => {
+              scanner.space();
+              if (buf[scanner.pos] !== openBrace) return scanner.value();
+              if (scanner.objectRepeatsKey()) result.duplicateKeys = true;
+            });
             const at = scanner.pos - 1;
             let first = open + 1;
             while (isSpace(buf[first])) first++;

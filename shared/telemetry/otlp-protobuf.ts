@@ -8,6 +8,7 @@
  * far cheaper than decoding and re-encoding the whole request.
  */
 
+import { isUtf8 } from 'node:buffer';
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { ownershipPrefix } from '#shared/ownership/ownership-context';
 import type { Signal } from '#shared/telemetry/otlp-json';
@@ -168,13 +169,25 @@ interface KeyValueSpan {
   raw: Buffer;
 }
 
+/**
+ * An attribute key, which must be UTF-8: decoders read other bytes
+ * differently (Buffer replaces a stray continuation byte, protobufjs reading
+ * a Uint8Array drops it, so `own\x80ership.team` is `ownership.team` to it).
+ */
+function keyString(buf: Buffer, start: number, end: number): string {
+  const key = stringValue(buf, start, end);
+  if (key.includes('\uFFFD') && !isUtf8(buf.subarray(start, end)))
+    throw new Malformed('an attribute key that is not UTF-8');
+  return key;
+}
+
 function keyValue(buf: Buffer, start: number, end: number, raw: Buffer): KeyValueSpan {
   const wire = new Wire(buf, start, end);
   let key = '';
   let value: string | string[] | undefined;
   while (!wire.done) {
     const f = wire.field();
-    if (f.field === 1) key = stringValue(buf, f.valueStart, lengthDelimitedEnd(f));
+    if (f.field === 1) key = keyString(buf, f.valueStart, lengthDelimitedEnd(f));
     else if (f.field === 2) value = anyValue(buf, f.valueStart, lengthDelimitedEnd(f));
   }
   return { key, value, raw };

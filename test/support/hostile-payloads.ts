@@ -99,7 +99,30 @@ export function spoofingRecords(name = 'checkout'): Record<string, Buffer> {
       `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/lambda/${name}-prod","logStream":"s","subscriptionFilters":[],"logEvents":[],"ownership\\u002eteam":"evil"}`,
     ),
     'two resource fields in a protobuf ResourceSpans': protobufWithSecondResource(name),
+    '"key" twice in a resource attribute, ownership.team first': Buffer.from(
+      `{"resourceSpans":[{"resource":{"attributes":[${json(service)},{"key":"ownership.team","key":"x","value":{"stringValue":"evil"}}]}}]}`,
+    ),
   };
+}
+
+/**
+ * A real SDK request with a second resource attribute whose key is
+ * `own\x80ership.team`: Buffer decodes the stray byte to U+FFFD, protobufjs
+ * reading a Uint8Array drops it and finds `ownership.team`.
+ */
+export function protobufStrayByteKey(): Buffer {
+  const request = otlpProto.traces.fromObject({
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [kv('service.name', str('checkout')), kv('own\u0000ership.team', str('evil'))],
+        },
+      },
+    ],
+  });
+  const bytes = Buffer.from(otlpProto.traces.encode(request).finish());
+  bytes[bytes.indexOf(0)] = 0x80;
+  return bytes;
 }
 
 /**
@@ -193,12 +216,24 @@ export function protobufFields(buf: Buffer, start = 0, end = buf.length) {
  */
 export function protobufOwnership(data: Uint8Array) {
   const buf = Buffer.from(data);
-  const decoded = otlpProto.traces.toObject(otlpProto.traces.decode(buf)) as {
-    resourceSpans: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] } }[];
+  const teams = (input: Uint8Array) => {
+    const decoded = otlpProto.traces.toObject(otlpProto.traces.decode(input)) as {
+      resourceSpans: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] } }[];
+    };
+    return decoded.resourceSpans.map((rs) =>
+      (rs.resource?.attributes ?? [])
+        .filter((a) => a.key === 'ownership.team')
+        .map((a) => a.value.stringValue),
+    );
   };
-  const protobufjs = decoded.resourceSpans.map((rs) =>
-    (rs.resource?.attributes ?? []).filter((a) => a.key === 'ownership.team').map((a) => a.value.stringValue),
-  );
+  // From a plain Uint8Array, as the AWS SDK hands a record's data over, protobufjs decodes UTF-8
+  // itself and may read other keys than from a Buffer: where it decodes, that reading counts.
+  let protobufjs = teams(buf);
+  try {
+    protobufjs = teams(new Uint8Array(buf));
+  } catch {
+    // It refuses what the Buffer reader took: that reading stands.
+  }
   const merging = protobufFields(buf).map((rs) =>
     protobufFields(buf, rs.valueStart, rs.valueEnd)
       .filter((f) => f.field === 1)

@@ -15,6 +15,7 @@ import {
   fixedCatalog,
   jsonOwnership,
   protobufOwnership,
+  protobufStrayByteKey,
   protobufWithGroup,
   spoofingRecords,
 } from '../../support/hostile-payloads.ts';
@@ -44,6 +45,21 @@ describe('one record never costs another', () => {
       if (hostile?.passThrough) assert.deepEqual(hostile.data, data, 'passed through unchanged');
       assert.equal(counts.recordsEnriched + counts.recordsPassedThrough, 3);
     });
+
+  it("a source whose value spells another source's attributes does not take that source's ownership", async () => {
+    const line = (o: object) => ({
+      id: JSON.stringify(o),
+      partitionKey: 'p',
+      data: Buffer.from(`${JSON.stringify(o)}\n`),
+    });
+    const { outputs } = await enrich([
+      line({ 'service.name': 'checkout\u0000k8s.namespace.name\u0000shop' }),
+      line({ 'service.name': 'checkout', 'k8s.namespace.name': 'shop' }),
+    ]);
+    const [attacker, victim] = outputs.map((o) => JSON.parse(o.data.toString()));
+    assert.equal(attacker['ownership.status'], 'unowned');
+    assert.equal(victim['ownership.team'], 'payments', 'the victim resolved on its own attributes');
+  });
 
   it('a KPL aggregate nested in one is passed through, counted as undecodable', async () => {
     const { outputs, counts } = await enrich([
@@ -88,6 +104,52 @@ describe('what a consumer reads as ownership.* is what Portolan wrote', () => {
     assert.equal(envelope.logGroup, '/aws/lambda/rogue');
     assert.equal(envelope['ownership.status'], 'unowned', 'not the owner of the group that was not read');
     assert.equal(envelope['ownership.team'], undefined);
+  });
+
+  it('a protobuf attribute key that is not UTF-8 makes the record undecodable', async () => {
+    const data = protobufStrayByteKey();
+    assert.deepEqual(
+      protobufOwnership(data).protobufjs,
+      [['evil']],
+      'protobufjs reads the key as ownership.team',
+    );
+    const { outputs } = await enrich([{ id: 'p', partitionKey: 'p', data }]);
+    assert.equal(outputs[0]?.passThrough, 'undecodable', "not stamped beside the producer's ownership.team");
+    assert.deepEqual(outputs[0]?.data, data);
+  });
+
+  it('a "__proto__" key beside a producer\'s ownership.* is kept when the record is re-serialized', async () => {
+    const proto = '"__proto__":{"x":1}';
+    const { outputs } = await enrich([
+      {
+        id: 'l',
+        partitionKey: 'l',
+        data: Buffer.from(`{"service.name":"checkout",${proto},"ownership.team":"evil"}\n{}\n`),
+      },
+      {
+        id: 'c',
+        partitionKey: 'c',
+        data: gzipSync(
+          `{"messageType":"DATA_MESSAGE","logGroup":"/aws/lambda/checkout-prod","logEvents":[],${proto},"ownership.team":"evil"}`,
+        ),
+      },
+    ]);
+    for (const text of [String(outputs[0]?.data), gunzipSync(outputs[1]?.data as Buffer).toString()]) {
+      assert.ok(text?.includes(proto), `${text} keeps ${proto}`);
+      assert.deepEqual(jsonOwnership(text.split('\n')[0] as string).lastWins, ['payments']);
+    }
+  });
+
+  it('a comment hiding a second "resource" from the scan makes the record undecodable, not spliced', async () => {
+    const service = '{"key":"service.name","value":{"stringValue":"checkout"}}';
+    const evil = '{"key":"ownership.team","value":{"stringValue":"evil"}}';
+    // A parser that skips comments (JSONC, JSON5, Gson's lenient mode) reads `x`, the producer's resource, `y`.
+    const data = Buffer.from(
+      `{"resourceSpans":[{"resource":{"attributes":[${service}]},"x":[/* " */],"resource":{"attributes":[${service},${evil}]},"y":[/* " */]}]}`,
+    );
+    const { outputs } = await enrich([{ id: 'j', partitionKey: 'j', data }]);
+    assert.equal(outputs[0]?.passThrough, 'undecodable');
+    assert.deepEqual(outputs[0]?.data, data);
   });
 
   it('strict: a KPL aggregate with a user record that does not decode is passed through whole', async () => {
