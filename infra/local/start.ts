@@ -43,6 +43,7 @@ Try it:
   curl -s -H "Authorization: Bearer $TOKEN" ${state.apiUrl}/v1/services
   npm run demo                                   # telemetry through the enricher, ownership printed
   npx portolan diff -f test/fixtures/catalog/backstage   # a Backstage import, planned
+  npx portolan login                             # sign in as a person: ${Object.keys(state.users ?? {}).join(', ')} (passwords: users in local.json)
 
 Ctrl-C stops everything.`);
   let stopping = false;
