@@ -70,9 +70,14 @@ class Scanner {
     return this.text(this.stringRange());
   }
 
+  /** Key ranges of the object `objectRepeatsKey` is reading, reused: it runs once per attribute. */
+  private readonly keyStarts: number[] = [];
+  private readonly keyEnds: number[] = [];
+
   /**
    * Skips an object, telling whether a key repeats as a parser decodes keys.
-   * Plain keys are compared as bytes: cheaper than decoding each.
+   * Plain keys are compared as bytes (cheaper than decoding each), and only
+   * keys of equal length: an attribute's `key` and `value` never are.
    */
   objectRepeatsKey(): boolean {
     this.expect(openBrace);
@@ -81,9 +86,16 @@ class Scanner {
       this.pos++;
       return false;
     }
-    const keys: { start: number; end: number; decode: boolean }[] = [];
+    const starts = this.keyStarts;
+    const ends = this.keyEnds;
+    let count = 0;
+    let decode = false;
     for (;;) {
-      keys.push(this.stringRange());
+      const key = this.stringRange();
+      starts[count] = key.start;
+      ends[count] = key.end;
+      count++;
+      decode ||= key.decode;
       this.expect(colon);
       this.value();
       this.space();
@@ -91,19 +103,26 @@ class Scanner {
       if (c === closeBrace) break;
       if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
     }
-    if (keys.some((k) => k.decode)) {
-      const names = keys.map((k) => this.text(k));
-      return new Set(names).size !== names.length;
+    if (decode) {
+      const names = new Set<string>();
+      for (let k = 0; k < count; k++)
+        names.add(this.text({ start: starts[k] as number, end: ends[k] as number, decode: true }));
+      return names.size !== count;
     }
-    return keys.some((k, i) =>
-      keys
-        .slice(0, i)
-        .some(
-          (o) =>
-            o.end - o.start === k.end - k.start &&
-            this.buf.compare(this.buf, o.start, o.end, k.start, k.end) === 0,
-        ),
-    );
+    for (let k = 1; k < count; k++) {
+      const start = starts[k] as number;
+      const end = ends[k] as number;
+      for (let o = 0; o < k; o++) {
+        const otherStart = starts[o] as number;
+        const otherEnd = ends[o] as number;
+        if (
+          otherEnd - otherStart === end - start &&
+          this.buf.compare(this.buf, otherStart, otherEnd, start, end) === 0
+        )
+          return true;
+      }
+    }
+    return false;
   }
 
   /** Skips a string without decoding it. */
