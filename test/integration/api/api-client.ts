@@ -1,6 +1,8 @@
 /** A tiny HTTP client for API tests: real requests to the local gateway with real tokens. */
+
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readLocalStack, tokenFor } from '../../support/local-stack.ts';
+import { mintToken, readLocalStack, tokenFor } from '../../support/local-stack.ts';
 
 export const state = readLocalStack();
 const tokens = new Map<string, Promise<string>>();
@@ -48,3 +50,49 @@ export const teamDoc = (id: string, name = id) => ({
   name,
   contacts: { slack: `#${id}`, email: `${id}@acme.example` },
 });
+
+/** Statements of the README's GitHub Actions policy, for tests acting as a repository's CI job. */
+export const jobStatements = {
+  readCatalog: {
+    sid: 'ReadCatalog',
+    effect: 'allow',
+    actions: ['catalog:Get*', 'catalog:List*'],
+    resources: ['*'],
+  },
+  ownServices: {
+    sid: 'OwnServices',
+    effect: 'allow',
+    actions: ['catalog:PutService', 'catalog:DeleteService'],
+    resources: ['service/*'],
+    conditions: { StringEquals: { 'resource.repository': `github.com/\${token.repository}` } },
+  },
+};
+
+/** The claims of a GitHub Actions job of `owner/repo`. */
+export const jobClaims = (owner: string, repo: string) => ({
+  sub: `repo:${owner}/${repo}`,
+  repository: `${owner}/${repo}`,
+  repository_owner: owner,
+});
+
+/**
+ * A team with the given repositories (`github.com/<owner>/<name>`) and a policy
+ * for every job of `owner`; returns the token of the job of `owner/mine`.
+ */
+export async function repositoryJob(
+  owner: string,
+  team: string,
+  repositories: string[],
+  statements: object[],
+) {
+  assert.equal((await call('PUT', `/v1/teams/${team}`, { body: teamDoc(team) })).status, 201);
+  for (const id of repositories) {
+    const r = await call('PUT', `/v1/repositories/${encodeURIComponent(id)}`, { body: { team } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  const policy = await call('PUT', `/v1/policies/${unique('own-repo')}`, {
+    body: { principal: { repository_owner: owner }, statements },
+  });
+  assert.equal(policy.status, 201, JSON.stringify(policy.body));
+  return mintToken(state, jobClaims(owner, 'mine'));
+}

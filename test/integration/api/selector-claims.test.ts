@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mintToken } from '../../support/local-stack.ts';
-import { call, state, teamDoc, token, unique } from './api-client.ts';
+import { call, jobStatements, repositoryJob, state, token, unique } from './api-client.ts';
 
 /** A selector is a claim on telemetry: a repository-scoped job cannot take another team's. */
 describe('selector claims over HTTP', () => {
@@ -30,39 +29,16 @@ describe('selector claims over HTTP', () => {
   };
 
   before(async () => {
-    assert.equal((await call('PUT', `/v1/teams/${team}`, { body: teamDoc(team) })).status, 201);
-    for (const id of [mine, theirs])
-      assert.equal(
-        (await call('PUT', `/v1/repositories/${encodeURIComponent(id)}`, { body: { team } })).status,
-        201,
-      );
-    const policy = await call('PUT', `/v1/policies/${unique('own-repo')}`, {
-      body: {
-        principal: { repository_owner: owner },
-        statements: [
-          {
-            sid: 'ReadCatalog',
-            effect: 'allow',
-            actions: ['catalog:Get*', 'catalog:List*'],
-            resources: ['*'],
-          },
-          { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
-          {
-            sid: 'OwnServices',
-            effect: 'allow',
-            actions: ['catalog:PutService', 'catalog:DeleteService'],
-            resources: ['service/*'],
-            conditions: { StringEquals: { 'resource.repository': `github.com/\${token.repository}` } },
-          },
-        ],
-      },
-    });
-    assert.equal(policy.status, 201, JSON.stringify(policy.body));
-    job = mintToken(state, {
-      sub: `repo:${owner}/mine`,
-      repository: `${owner}/mine`,
-      repository_owner: owner,
-    });
+    job = await repositoryJob(
+      owner,
+      team,
+      [mine, theirs],
+      [
+        jobStatements.readCatalog,
+        { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
+        jobStatements.ownServices,
+      ],
+    );
     const owned = await put(victim, {
       repository: theirs,
       selectors: [

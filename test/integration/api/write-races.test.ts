@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { mintToken } from '../../support/local-stack.ts';
-import { call, state, teamDoc, unique } from './api-client.ts';
+import { call, jobStatements, repositoryJob, teamDoc, unique } from './api-client.ts';
 
 /** A write without If-Match is authorized against the version it replaces, and bounded in time. */
 describe('writes without If-Match under concurrent changes, over HTTP', () => {
@@ -12,31 +11,7 @@ describe('writes without If-Match under concurrent changes, over HTTP', () => {
   let job: string;
 
   before(async () => {
-    assert.equal((await call('PUT', `/v1/teams/${team}`, { body: teamDoc(team) })).status, 201);
-    for (const id of [mine, theirs]) {
-      const r = await call('PUT', `/v1/repositories/${encodeURIComponent(id)}`, { body: { team } });
-      assert.equal(r.status, 201);
-    }
-    const policy = await call('PUT', `/v1/policies/${unique('own-repo')}`, {
-      body: {
-        principal: { repository_owner: owner },
-        statements: [
-          {
-            sid: 'OwnServices',
-            effect: 'allow',
-            actions: ['catalog:PutService', 'catalog:DeleteService'],
-            resources: ['service/*'],
-            conditions: { StringEquals: { 'resource.repository': `github.com/\${token.repository}` } },
-          },
-        ],
-      },
-    });
-    assert.equal(policy.status, 201, JSON.stringify(policy.body));
-    job = mintToken(state, {
-      sub: `repo:${owner}/mine`,
-      repository: `${owner}/mine`,
-      repository_owner: owner,
-    });
+    job = await repositoryJob(owner, team, [mine, theirs], [jobStatements.ownServices]);
   });
 
   it('never lets a repository-scoped job change a service moved to another repository meanwhile (100 races)', async () => {
