@@ -11,7 +11,7 @@ import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import type { CatalogSnapshot } from '#shared/ownership/resolve-ownership';
 import { compileSelectors } from '#shared/ownership/selector-matcher';
 import type { OwnershipSource } from '#shared/telemetry/enrich-records';
-import { kplAggregate, otlpProto, sdkTraceRequest } from './telemetry-payloads.ts';
+import { delimited, kplAggregate, otlpProto, sdkTraceRequest, varint } from './telemetry-payloads.ts';
 
 /** `checkout` owned by `payments`, and every `/aws/lambda/checkout-*` log group with it. */
 export function fixedCatalog(): OwnershipSource {
@@ -134,17 +134,6 @@ export const escapedLogGroup = (service = 'checkout') =>
     `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/lambda/${service}-prod","logGrou\\u0070":"/aws/lambda/rogue","logStream":"s","subscriptionFilters":[],"logEvents":[]}`,
   );
 
-const varint = (n: number) => {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
-};
-const delimited = (field: number, body: Buffer) =>
-  Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);
 const keyValue = (key: string, value: string) =>
   delimited(
     1,

@@ -139,27 +139,34 @@ export function cloudWatchLogsPayload(
   );
 }
 
+/** A protobuf varint, written by hand so tests do not trust the code under test. */
+export const varint = (n: number) => {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+};
+
+/** A length-delimited protobuf field. */
+export const delimited = (field: number, body: Buffer) =>
+  Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);
+
 /**
  * A KPL aggregated record, built as the KPL aggregation format documents it:
  * magic 0xF3899AC2, an `AggregatedRecord` protobuf, then the protobuf's MD5.
  */
 export function kplAggregate(userRecords: { partitionKey: string; data: Buffer }[]): Buffer {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    while (n > 0x7f) {
-      out.push((n & 0x7f) | 0x80);
-      n >>>= 7;
-    }
-    out.push(n);
-    return Buffer.from(out);
-  };
-  const field = (num: number, body: Buffer) =>
-    Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
   const keys = [...new Set(userRecords.map((r) => r.partitionKey))];
   const message = Buffer.concat([
-    ...keys.map((k) => field(1, Buffer.from(k))),
+    ...keys.map((k) => delimited(1, Buffer.from(k))),
     ...userRecords.map((r) =>
-      field(3, Buffer.concat([varint(1 << 3), varint(keys.indexOf(r.partitionKey)), field(3, r.data)])),
+      delimited(
+        3,
+        Buffer.concat([varint(1 << 3), varint(keys.indexOf(r.partitionKey)), delimited(3, r.data)]),
+      ),
     ),
   ]);
   return Buffer.concat([
