@@ -14,6 +14,7 @@ import {
   peopleSettingsSchemas,
 } from '#infra/constructs/identity-providers';
 import { PortolanStack, type PortolanStackProps } from '#infra/portolan-stack';
+import { type OwnershipAttributes, parseOwnershipAttributesText } from '#shared/ownership/stamped-attributes';
 
 /** Reads the context into stack props; exported so tests synthesize exactly what `cdk deploy` does. */
 export function stackPropsFromContext(app: App): PortolanStackProps {
@@ -74,6 +75,7 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
     logRetention: number('logRetentionDays') as RetentionDays | undefined,
     unvouchedRecords: text('unvouchedRecords') as PortolanStackProps['unvouchedRecords'],
     maxRecordSizeKiB: number('maxRecordSizeKiB'),
+    ownershipAttributes: ownershipAttributesContext(app.node.tryGetContext('ownershipAttributes')),
     identityProviders: validated('identityProviders', identityProvidersSchema),
     peopleCallbackUrls: validated('peopleCallbackUrls', people.peopleCallbackUrls),
     peopleLogoutUrls: validated('peopleLogoutUrls', people.peopleLogoutUrls),
@@ -92,6 +94,24 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
   for (const [key, value] of Object.entries(optional))
     if (value !== undefined) Object.assign(props, { [key]: value });
   return props;
+}
+
+/**
+ * `ownershipAttributes` as written in context: a level, names separated by
+ * commas, or a JSON list (`cdk.json`). Checked by the construct at synth.
+ */
+function ownershipAttributesContext(value: unknown): OwnershipAttributes | undefined {
+  if (value === undefined || value === '') return undefined;
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  let list = value;
+  if (text?.startsWith('['))
+    try {
+      list = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`invalid context: ownershipAttributes: not JSON (${(error as Error).message})`);
+    }
+  const choice = typeof list === 'string' ? parseOwnershipAttributesText(list) : list;
+  return choice as OwnershipAttributes;
 }
 
 export function buildApp(app = new App()): { app: App; stack: PortolanStack } {

@@ -98,6 +98,7 @@ export class PortolanStack extends Stack {
         'logRetention',
         'unvouchedRecords',
         'maxRecordSizeKiB',
+        'ownershipAttributes',
       ]),
     });
     this.digests = new AuditDigests(this, 'AuditDigests', {

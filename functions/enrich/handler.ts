@@ -16,6 +16,7 @@ import { makeOtlpForwarder, type OtlpPayload } from '#functions/enrich/otlp-forw
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 import { requiredEnv } from '#shared/config/required-env';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { parseOwnershipAttributesText, stampedAttributeSet } from '#shared/ownership/stamped-attributes';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
 import { DecompressionBudget } from '#shared/telemetry/compression';
@@ -35,6 +36,8 @@ export interface EnrichDeps {
   quarantine?: (records: OutputRecord[]) => Promise<Set<string>>;
   /** The output (and quarantine) stream's maximum record size. @default 1 MiB */
   maxRecordBytes?: number;
+  /** The `ownership.*` attributes stamped (`OWNERSHIP_ATTRIBUTES`). @default all of them */
+  stampedAttributes?: ReadonlySet<string>;
   /** The function's memory, which sizes each invocation's decompression budget. @default 1024 */
   memoryMiB?: number;
   forward?: (payloads: OtlpPayload[]) => Promise<{ sent: number; failed: number }>;
@@ -61,6 +64,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
         budget: DecompressionBudget.forMemory(deps.memoryMiB ?? 1024),
         ...(deps.maxRecordBytes ? { maxRecordBytes: deps.maxRecordBytes } : {}),
         strict: deps.quarantine !== undefined,
+        ...(deps.stampedAttributes ? { stampedAttributes: deps.stampedAttributes } : {}),
       });
       const quarantined = deps.quarantine ? outputs.filter((o) => o.passThrough) : [];
       const failed = await deps.deliver(deps.quarantine ? outputs.filter((o) => !o.passThrough) : outputs);
@@ -140,6 +144,10 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
   const maxRecordBytes = Number(env.MAX_RECORD_BYTES ?? 1024 * 1024);
   if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024 * 1024 || maxRecordBytes > 10 * 1024 * 1024)
     throw new Error('MAX_RECORD_BYTES must be the stream maximum record size, 1-10 MiB in bytes');
+  const stampedAttributes = stampedAttributeSet(
+    parseOwnershipAttributesText(env.OWNERSHIP_ATTRIBUTES ?? 'full'),
+    'OWNERSHIP_ATTRIBUTES',
+  );
   const logger = new Logger();
   return {
     catalog: new CatalogCache({ client, table, ttlMs }),
@@ -153,6 +161,7 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
         }
       : {}),
     maxRecordBytes,
+    ...(stampedAttributes ? { stampedAttributes } : {}),
     memoryMiB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1024) || 1024,
     ...(env.OTLP_ENDPOINT
       ? {

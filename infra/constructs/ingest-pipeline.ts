@@ -18,6 +18,11 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import {
+  type OwnershipAttributes,
+  ownershipAttributesText,
+  stampedAttributeSet,
+} from '#shared/ownership/stamped-attributes';
 
 /**
  * The enrich function's memory. It also sizes each invocation's
@@ -60,6 +65,15 @@ export interface IngestPipelineProps {
    * @default 1024
    */
   maxRecordSizeKiB?: number;
+  /**
+   * The `ownership.*` attributes stamped on each record: `minimal` (status,
+   * team, service, match), `standard` (also the team's name, on-call and
+   * Slack contacts, tier, environment, runbook), `full`, or a list of names.
+   * Fewer attributes, fewer bytes out; a producer's own `ownership.*` is
+   * removed whatever the choice.
+   * @default full
+   */
+  ownershipAttributes?: OwnershipAttributes;
 }
 
 export class IngestPipeline extends Construct {
@@ -79,6 +93,8 @@ export class IngestPipeline extends Construct {
     const maxRecordSizeKiB = props.maxRecordSizeKiB ?? 1024;
     if (!Number.isInteger(maxRecordSizeKiB) || maxRecordSizeKiB < 1024 || maxRecordSizeKiB > 10240)
       throw new Error('maxRecordSizeKiB must be a whole number of KiB from 1024 to 10240');
+    const ownershipAttributes = props.ownershipAttributes ?? 'full';
+    stampedAttributeSet(ownershipAttributes, 'ownershipAttributes');
     /** The record size on a stream this creates; left to Kinesis's default (1 MiB) unless set. */
     const sized = (stream: Stream) => {
       if (props.maxRecordSizeKiB !== undefined)
@@ -156,6 +172,7 @@ export class IngestPipeline extends Construct {
         INPUT_FORMAT: props.inputFormat ?? 'auto',
         MAX_RECORD_BYTES: String(maxRecordSizeKiB * 1024),
         UNVOUCHED_RECORDS: props.unvouchedRecords ?? 'passthrough',
+        OWNERSHIP_ATTRIBUTES: ownershipAttributesText(ownershipAttributes),
         ...(this.quarantineStream ? { QUARANTINE_STREAM: this.quarantineStream.streamName } : {}),
         ...(props.otlpEndpoint ? { OTLP_ENDPOINT: props.otlpEndpoint } : {}),
         ...(this.otlpTokenSecret ? { OTLP_TOKEN_SECRET_ARN: this.otlpTokenSecret.secretArn } : {}),

@@ -192,6 +192,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       CACHE_TTL_SECONDS: env.PORTOLAN_CACHE_TTL_SECONDS ?? '60',
       INPUT_FORMAT: env.PORTOLAN_INPUT_FORMAT ?? 'auto',
       UNVOUCHED_RECORDS: env.PORTOLAN_UNVOUCHED_RECORDS ?? 'passthrough',
+      OWNERSHIP_ATTRIBUTES: env.PORTOLAN_OWNERSHIP_ATTRIBUTES ?? 'full',
       QUARANTINE_STREAM: localStreamNames.quarantine,
       // Stand-ins for the digest bucket and the KMS signing key (see shared/audit/digest-env.ts).
       DIGEST_LOCAL_DIR: join(stateDir, 'audit-digests'),

@@ -8,6 +8,7 @@
 import type { OwnershipResult, SourceAttributes } from '#shared/ownership/ownership-context';
 import type { CatalogSnapshot } from '#shared/ownership/resolve-ownership';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
+import { keepStamped } from '#shared/ownership/stamped-attributes';
 import { identifyingAttributes } from '#shared/ownership/unowned-sources';
 import type { Compression, DecompressionBudget } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
@@ -76,6 +77,8 @@ export interface EnrichOptions {
    * the output carries only what Portolan vouches for.
    */
   strict?: boolean;
+  /** The `ownership.*` attributes stamped (the deployment's `ownershipAttributes`); all when absent. */
+  stampedAttributes?: ReadonlySet<string>;
 }
 
 /**
@@ -154,10 +157,11 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
   // attribute: a log line's message must not make each line a source of its own.
   const relevant = await options.catalog.relevantAttributes?.();
   const kept = relevant ? new Set([...relevant, ...identifyingAttributes]) : undefined;
-  const distinct = new Map<string, { source: SourceAttributes; result?: OwnershipResult }>();
+  type Distinct = { source: SourceAttributes; result?: OwnershipResult; stamped?: Record<string, string> };
+  const distinct = new Map<string, Distinct>();
   let snapshot: CatalogSnapshot | undefined;
   const resolve = (key: string) => {
-    const entry = distinct.get(key) as { source: SourceAttributes; result?: OwnershipResult };
+    const entry = distinct.get(key) as Distinct;
     entry.result ??= resolveOwnership(entry.source, snapshot as CatalogSnapshot);
     const result = entry.result;
     if (result.status === 'owned') counts.sourcesOwned++;
@@ -165,7 +169,9 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
       counts.sourcesUnowned++;
       options.onUnowned?.(entry.source);
     } else counts.sourcesUnresolved++;
-    return result.attributes;
+    // One object per distinct source: encoders cache its encoding by identity.
+    entry.stamped ??= keepStamped(result.attributes, options.stampedAttributes);
+    return entry.stamped;
   };
 
   const decodeOptions: DecodeOptions = {

@@ -67,3 +67,33 @@ describe('ingest pipeline: unvouched records and record size', () => {
     assert.throws(() => synthStack({ unvouchedRecords: 'drop' }), /passthrough or quarantine/);
   });
 });
+
+describe('ingest pipeline: the stamped ownership attributes', () => {
+  it('full by default; a level, a comma list or a JSON list reach the function as its setting', () => {
+    const environment = (context: Record<string, unknown>) =>
+      enrichEnvironment(synthStack(context).template.toJSON().Resources as Resources).OWNERSHIP_ATTRIBUTES;
+    assert.equal(environment({}), 'full');
+    assert.equal(environment({ ownershipAttributes: 'minimal' }), 'minimal');
+    assert.equal(
+      environment({ ownershipAttributes: 'ownership.status,ownership.team' }),
+      'ownership.status,ownership.team',
+    );
+    assert.equal(
+      environment({ ownershipAttributes: ['ownership.status', 'ownership.tier'] }),
+      'ownership.status,ownership.tier',
+    );
+    assert.equal(environment({ ownershipAttributes: '["ownership.team"]' }), 'ownership.team');
+  });
+
+  it('refuses an unknown level or attribute at synth, naming the prop', () => {
+    assert.throws(
+      () => synthStack({ ownershipAttributes: 'everything' }),
+      /ownershipAttributes must be minimal/,
+    );
+    assert.throws(
+      () => synthStack({ ownershipAttributes: 'ownership.team,ownership.colour' }),
+      /ownershipAttributes .*unknown "ownership.colour"/,
+    );
+    assert.throws(() => synthStack({ ownershipAttributes: '[' }), /ownershipAttributes: not JSON/);
+  });
+});

@@ -47,4 +47,24 @@ describe('enrich function options', () => {
       /passthrough or quarantine/,
     );
   });
+
+  it('the stamped ownership attributes: all by default, a level or a list, anything else refused at init', () => {
+    assert.equal(enrichDepsFromEnv(base).stampedAttributes, undefined, 'full: nothing filtered');
+    assert.equal(enrichDepsFromEnv({ ...base, OWNERSHIP_ATTRIBUTES: 'full' }).stampedAttributes, undefined);
+    assert.deepEqual(
+      [...(enrichDepsFromEnv({ ...base, OWNERSHIP_ATTRIBUTES: 'minimal' }).stampedAttributes ?? [])].sort(),
+      ['ownership.match', 'ownership.service', 'ownership.status', 'ownership.team'],
+    );
+    assert.deepEqual(
+      enrichDepsFromEnv({ ...base, OWNERSHIP_ATTRIBUTES: 'ownership.status,ownership.tier' })
+        .stampedAttributes,
+      new Set(['ownership.status', 'ownership.tier']),
+    );
+    for (const bad of ['everything', 'ownership.status,ownership.colour', 'status', ''])
+      assert.throws(
+        () => enrichDepsFromEnv({ ...base, OWNERSHIP_ATTRIBUTES: bad }),
+        /^Error: OWNERSHIP_ATTRIBUTES must be/,
+        bad,
+      );
+  });
 });
