@@ -100,8 +100,13 @@ export function makeOtlpForwarder(options: OtlpForwarderOptions) {
     const result: ForwardResult = { sent: 0, failed: 0, requests: 0, outOfTime: 0 };
     if (payloads.length === 0) return result;
     let token: string | undefined;
-    if (options.tokenSecretArn)
-      token = (await getSecret(options.tokenSecretArn, { maxAge: 300 })) as string | undefined;
+    try {
+      if (options.tokenSecretArn)
+        token = (await getSecret(options.tokenSecretArn, { maxAge: 300 })) as string | undefined;
+    } catch {
+      // Without its token nothing would be accepted; the batch itself is delivered.
+      return { ...result, failed: payloads.length };
+    }
     const headersFor = (request: OutgoingRequest) => {
       const headers: Record<string, string> = {
         'content-type': request.protobuf ? 'application/x-protobuf' : 'application/json',
