@@ -14,6 +14,7 @@
  * forwarded is counted, never thrown.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { optionalWholeNumberFromEnv } from '#shared/config/env-numbers';
 import { retryAfterMs, retryWithBackoff } from '#shared/retry/retry-with-backoff';
 import { type Compression, compress, decompress } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
@@ -172,13 +173,15 @@ export function otlpForwarderOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpForward
   const compression = env.OTLP_COMPRESSION ?? 'gzip';
   if (compression !== 'gzip' && compression !== 'none')
     throw new Error('OTLP_COMPRESSION must be gzip or none');
-  const maxRequest = env.OTLP_MAX_REQUEST_BYTES;
-  if (maxRequest !== undefined && !/^[1-9]\d{0,8}$/.test(maxRequest))
-    throw new Error('OTLP_MAX_REQUEST_BYTES must be a whole number of bytes');
+  const maxRequestBytes = optionalWholeNumberFromEnv(env, 'OTLP_MAX_REQUEST_BYTES', {
+    min: 1024,
+    max: 64 * 1024 * 1024,
+    meaning: 'bytes',
+  });
   return {
     endpoint,
     compression,
-    ...(maxRequest ? { maxRequestBytes: Number(maxRequest) } : {}),
+    ...(maxRequestBytes === undefined ? {} : { maxRequestBytes }),
     ...(env.OTLP_TOKEN_SECRET_ARN ? { tokenSecretArn: env.OTLP_TOKEN_SECRET_ARN } : {}),
     ...(env.OTLP_TOKEN_HEADER ? { tokenHeader: env.OTLP_TOKEN_HEADER } : {}),
   };

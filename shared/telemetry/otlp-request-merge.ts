@@ -12,6 +12,7 @@
  *   request of any other shape goes alone.
  */
 import type { Signal } from '#shared/telemetry/otlp-json';
+import { ProtobufReader, wireType } from '#shared/telemetry/protobuf-reader';
 
 export interface OtlpRequestPart {
   signal: Signal;
@@ -81,26 +82,16 @@ export function mergeOtlpRequests<T extends OtlpRequestPart>(
 
 /** The request itself when its top level is only well-framed field-1 entries; undefined otherwise. */
 function protobufPiece(buf: Buffer): Buffer | undefined {
-  let pos = 0;
-  while (pos < buf.length) {
-    const tag = varint(buf, pos);
-    if (tag?.value !== 0x0a) return undefined;
-    const length = varint(buf, tag.end);
-    if (!length || length.value > buf.length - length.end) return undefined;
-    pos = length.end + length.value;
+  const reader = new ProtobufReader(buf);
+  try {
+    while (!reader.done) {
+      const field = reader.readField();
+      if (field.number !== 1 || field.wireType !== wireType.lengthDelimited) return undefined;
+    }
+  } catch {
+    return undefined;
   }
   return buf;
-}
-
-/** A varint of at most 5 bytes (lengths past 4 GiB are not requests): its value and where it ends. */
-function varint(buf: Buffer, start: number): { value: number; end: number } | undefined {
-  let value = 0;
-  for (let i = 0; i < 5 && start + i < buf.length; i++) {
-    const byte = buf[start + i] as number;
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if (byte < 0x80) return { value, end: start + i + 1 };
-  }
-  return undefined;
 }
 
 const isSpace = (byte: number | undefined) =>

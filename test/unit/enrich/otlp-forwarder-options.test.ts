@@ -32,7 +32,7 @@ describe('OTLP forwarder settings from the environment', () => {
       () => otlpForwarderOptionsFromEnv({ ...endpoint, OTLP_COMPRESSION: 'zstd' }),
       /OTLP_COMPRESSION/,
     );
-    for (const bad of ['4MiB', '0', '-1', '1e6', ' 100', '99999999999'])
+    for (const bad of ['4MiB', '0', '-1', '1e6', ' 100', '99999999999', '1023'])
       assert.throws(
         () => otlpForwarderOptionsFromEnv({ ...endpoint, OTLP_MAX_REQUEST_BYTES: bad }),
         /OTLP_MAX_REQUEST_BYTES/,
