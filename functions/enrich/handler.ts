@@ -12,7 +12,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { deliverToKinesis } from '#functions/enrich/kinesis-delivery';
-import { makeOtlpForwarder, type OtlpPayload } from '#functions/enrich/otlp-forwarder';
+import {
+  type ForwardResult,
+  makeOtlpForwarder,
+  type OtlpPayload,
+  otlpForwarderOptionsFromEnv,
+} from '#functions/enrich/otlp-forwarder';
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 import { wholeNumberFromEnv } from '#shared/config/env-numbers';
 import { requiredEnv } from '#shared/config/required-env';
@@ -41,7 +46,8 @@ export interface EnrichDeps {
   stampedAttributes?: ReadonlySet<string>;
   /** The function's memory, which sizes each invocation's decompression budget. @default 1024 */
   memoryMiB?: number;
-  forward?: (payloads: OtlpPayload[]) => Promise<{ sent: number; failed: number }>;
+  /** The OTLP/HTTP forwarder, given the invocation's remaining time to stay within. */
+  forward?: (payloads: OtlpPayload[], budget: { remainingMs: number }) => Promise<ForwardResult>;
   logger: Logger;
   metrics: Metrics;
 }
@@ -51,7 +57,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const records = event.Records.map((r) => ({
         id: r.kinesis.sequenceNumber,
         partitionKey: r.kinesis.partitionKey,
@@ -74,10 +80,15 @@ export function makeEnrichHandler(deps: EnrichDeps) {
         const otlp = outputs.filter((o) => o.otlp && !failed.has(o.id));
         const forwarded = await deps.forward(
           otlp.map((o) => ({ ...(o.otlp as Omit<OtlpPayload, 'data'>), data: o.data })),
+          { remainingMs: context.getRemainingTimeInMillis() },
         );
         metrics.addMetric('OtlpForwardFailures', MetricUnit.Count, forwarded.failed);
         if (forwarded.failed)
-          logger.warn('OTLP forwarding failed for some requests', { failed: forwarded.failed });
+          logger.warn('OTLP forwarding failed for some records', {
+            failed: forwarded.failed,
+            outOfTime: forwarded.outOfTime,
+            requests: forwarded.requests,
+          });
       }
       await deps.unowned.flush();
 
@@ -170,15 +181,7 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
       max: 10_240,
       meaning: 'MiB',
     }),
-    ...(env.OTLP_ENDPOINT
-      ? {
-          forward: makeOtlpForwarder({
-            endpoint: env.OTLP_ENDPOINT,
-            ...(env.OTLP_TOKEN_SECRET_ARN ? { tokenSecretArn: env.OTLP_TOKEN_SECRET_ARN } : {}),
-            ...(env.OTLP_TOKEN_HEADER ? { tokenHeader: env.OTLP_TOKEN_HEADER } : {}),
-          }),
-        }
-      : {}),
+    ...(env.OTLP_ENDPOINT ? { forward: makeOtlpForwarder(otlpForwarderOptionsFromEnv(env)) } : {}),
     logger,
     metrics: new Metrics({ logger }),
   };

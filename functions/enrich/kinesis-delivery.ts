@@ -5,6 +5,7 @@
  * so the handler reports those input records as batch item failures.
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { retryWithBackoff } from '#shared/retry/retry-with-backoff';
 import type { OutputRecord } from '#shared/telemetry/enrich-records';
 
 export interface DeliveryOptions {
@@ -17,10 +18,15 @@ export interface DeliveryOptions {
 
 const maxRecordsPerCall = 500;
 const maxBytesPerCall = 5 * 1024 * 1024;
+/** Waits between attempts at a chunk: full jitter under 100 ms × 2^n, at most 2 s. */
+const putRecordsBackoff = { baseMs: 100, capMs: 2_000 };
 
-export function chunkForPutRecords(records: OutputRecord[]): OutputRecord[][] {
-  const chunks: OutputRecord[][] = [];
-  let current: OutputRecord[] = [];
+/** What a `PutRecords` entry needs, with the id a failure is reported by. */
+export type KinesisEntry = Pick<OutputRecord, 'id' | 'partitionKey' | 'data'>;
+
+export function chunkForPutRecords<T extends KinesisEntry>(records: T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
   for (const record of records) {
     const size = record.data.length + Buffer.byteLength(record.partitionKey);
@@ -38,35 +44,40 @@ export function chunkForPutRecords(records: OutputRecord[]): OutputRecord[][] {
 
 /** Delivers every record it can; returns the ids (input sequence numbers) of records that could not be written. */
 export async function deliverToKinesis(
-  records: OutputRecord[],
+  records: KinesisEntry[],
   options: DeliveryOptions,
 ): Promise<Set<string>> {
   const failed = new Set<string>();
-  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const maxAttempts = options.maxAttempts ?? 5;
   for (const chunk of chunkForPutRecords(records)) {
     let pending = chunk;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(Math.min(2_000, 100 * 2 ** (attempt - 2)) * (0.5 + Math.random() / 2));
-      let failedNow: OutputRecord[];
-      try {
-        const entries: PutRecordsRequestEntry[] = pending.map((r) => ({
-          Data: r.data,
-          PartitionKey: r.partitionKey,
-        }));
-        const result = await options.client.send(
-          new PutRecordsCommand({ StreamName: options.streamName, Records: entries }),
-        );
-        failedNow = result.FailedRecordCount ? pending.filter((_, i) => result.Records?.[i]?.ErrorCode) : [];
-      } catch {
-        failedNow = pending;
-      }
-      pending = failedNow;
-      if (pending.length > 0 && attempt >= maxAttempts) {
-        for (const record of pending) failed.add(record.id);
-        break;
-      }
-    }
+    const { value: unwritten } = await retryWithBackoff(
+      async () => {
+        pending = await putOnce(pending, options);
+        return { done: pending.length === 0, value: pending };
+      },
+      {
+        maxAttempts: options.maxAttempts ?? 5,
+        ...putRecordsBackoff,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      },
+    );
+    for (const record of unwritten) failed.add(record.id);
   }
   return failed;
+}
+
+/** One `PutRecords` call; returns the records it did not write (all of them when the call failed). */
+async function putOnce(pending: KinesisEntry[], options: DeliveryOptions): Promise<KinesisEntry[]> {
+  try {
+    const entries: PutRecordsRequestEntry[] = pending.map((r) => ({
+      Data: r.data,
+      PartitionKey: r.partitionKey,
+    }));
+    const result = await options.client.send(
+      new PutRecordsCommand({ StreamName: options.streamName, Records: entries }),
+    );
+    return result.FailedRecordCount ? pending.filter((_, i) => result.Records?.[i]?.ErrorCode) : [];
+  } catch {
+    return pending;
+  }
 }

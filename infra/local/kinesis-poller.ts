@@ -31,6 +31,7 @@ import type {
 } from 'aws-lambda';
 import { writeFileAtomic } from '#infra/local/atomic-file';
 import { lambdaContext } from '#infra/local/lambda-context';
+import { fullJitterDelay } from '#shared/retry/retry-with-backoff';
 
 export type KinesisHandler = (
   event: KinesisStreamEvent,
@@ -305,7 +306,7 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
         continue;
       }
       stats.retries++;
-      await sleep(Math.min(5_000, 100 * 2 ** (attempts - 1)));
+      await sleep(fullJitterDelay(attempts, { baseMs: 100, capMs: 5_000 }));
       if (!running) break;
       buffer = [];
       iterator = await iteratorFor(shardId, failedAt);

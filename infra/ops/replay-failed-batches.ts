@@ -15,8 +15,8 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
-  PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
+import { deliverToKinesis } from '#functions/enrich/kinesis-delivery';
 
 /** What Lambda writes to an on-failure destination for a Kinesis batch (the local poller writes the same). */
 export interface KinesisBatchInfo {
@@ -129,23 +129,21 @@ async function shardIds(client: KinesisClient, streamName: string): Promise<stri
   return ids;
 }
 
-/** PutRecords in calls of 500, retrying what a partial failure names; throws after five attempts. */
+/**
+ * Puts the records with the enricher's own delivery (calls within 500 records
+ * and 5 MiB, partial failures retried with backoff); throws when some could
+ * not be put, so that the operator runs the replay again.
+ */
 async function putAll(client: KinesisClient, records: _Record[], targetStream: string): Promise<void> {
-  for (let i = 0; i < records.length; i += 500) {
-    let pending = records.slice(i, i + 500);
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const result = await client.send(
-        new PutRecordsCommand({
-          StreamName: targetStream,
-          Records: pending.map((r) => ({ PartitionKey: r.PartitionKey, Data: r.Data })),
-        }),
-      );
-      pending = result.FailedRecordCount ? pending.filter((_, j) => result.Records?.[j]?.ErrorCode) : [];
-      if (pending.length > 0 && attempt >= 5)
-        throw new Error(
-          `${pending.length} records could not be put on ${targetStream}; run the replay again`,
-        );
-      if (pending.length > 0) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-    }
-  }
+  const entries = records.map((r) => {
+    const data = r.Data as Uint8Array;
+    return {
+      id: r.SequenceNumber as string,
+      partitionKey: r.PartitionKey as string,
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    };
+  });
+  const failed = await deliverToKinesis(entries, { client, streamName: targetStream });
+  if (failed.size > 0)
+    throw new Error(`${failed.size} records could not be put on ${targetStream}; run the replay again`);
 }

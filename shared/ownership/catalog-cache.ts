@@ -25,6 +25,7 @@ import {
   type SelectorMatcher,
   type ServiceSelectors,
 } from '#shared/ownership/selector-matcher';
+import { fullJitterDelay } from '#shared/retry/retry-with-backoff';
 import { queryAll } from '#shared/store/dynamodb-client';
 
 type Kind = 'service' | 'team' | 'repository' | 'environment';
@@ -219,7 +220,7 @@ export class CatalogCache {
       for (let round = 0; pending.length > 0; round++) {
         if (round >= (this.options.maxRounds ?? 5))
           throw new Error(`${pending.length} keys still unprocessed`);
-        if (round > 0) await this.sleep(Math.min(1_000, 50 * 2 ** round));
+        if (round > 0) await this.sleep(fullJitterDelay(round, { baseMs: 100, capMs: 1_000 }));
         this.stats.catalogReads += pending.length;
         const result = await this.options.client.send(
           new BatchGetCommand({
