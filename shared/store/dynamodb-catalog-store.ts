@@ -14,10 +14,11 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { canonicalJson, chainEvent } from '#shared/audit/audit-chain';
+import { chainEvent } from '#shared/audit/audit-chain';
 import type { AuditEvent } from '#shared/audit/audit-event';
 import type { AuditHead } from '#shared/audit/audit-head';
 import { type EntityKind, type EntityRef, referencesOf } from '#shared/catalog/entity-kinds';
+import { canonicalJson } from '#shared/json/canonical-json';
 import { auditHeadPage, auditHeadPut, readAuditHead } from '#shared/store/audit-heads';
 import {
   type CatalogStore,
