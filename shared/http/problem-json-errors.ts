@@ -63,11 +63,6 @@ function fromMiddyError(error: MiddyHttpError, event: APIGatewayProxyEventV2): H
   if (pkg === '@middy/http-json-body-parser') {
     return problems.badRequest(`the body is not valid JSON: ${error.cause?.message ?? 'it is empty'}`);
   }
-  if (pkg === '@middy/http-router' && error.statusCode === 404) {
-    return problems.notFound(
-      `no route ${event.requestContext.http.method} ${event.requestContext.http.path}`,
-    );
-  }
   return new HttpProblem(error.statusCode, error.name, error.message);
 }
 
