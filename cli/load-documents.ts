@@ -153,85 +153,109 @@ export interface LoadedCatalog {
   notes: string[];
 }
 
-export function loadCatalog(paths: string[]): LoadedCatalog {
-  const problems: string[] = [];
-  const notes: string[] = [];
-  const entities: DocumentEntity[] = [];
-  const backstage: unknown[] = [];
-  let scope: CatalogDocument['scope'];
-  let codeowners: { file: string; text: string } | undefined;
+/** What the files say, gathered file by file before it is merged into one document. */
+interface Gathered {
+  problems: string[];
+  notes: string[];
+  entities: DocumentEntity[];
+  backstage: unknown[];
+  scope?: CatalogDocument['scope'];
+  codeowners?: { file: string; text: string };
+}
 
-  for (const file of paths.flatMap(catalogFiles)) {
-    const bytes = statSync(file).size;
-    if (bytes > yamlLimits.fileBytes) {
-      problems.push(
-        `${file}: ${bytes} bytes, over the ${yamlLimits.fileBytes}-byte (1 MiB) limit of a catalog file; split it`,
+const notPortolanHint =
+  ' (a Portolan catalog document starts with apiVersion: portolan/v1; Backstage entities with apiVersion: backstage.io/v1alpha1)';
+
+/** One Portolan catalog document: its entities, and its scope, which every file must agree on. */
+function gatherCatalogDocument(
+  file: string,
+  doc: Document,
+  lines: LineCounter,
+  value: unknown,
+  into: Gathered,
+) {
+  const parsed = catalogDocument.safeParse(value);
+  if (!parsed.success) {
+    const hint =
+      typeof value === 'object' && !Array.isArray(value) && !('apiVersion' in (value as object))
+        ? notPortolanHint
+        : '';
+    into.problems.push(...issues(file, doc, lines, parsed.error).map((p) => p + hint));
+    return;
+  }
+  const { scope } = parsed.data;
+  if (scope) {
+    if (into.scope && into.scope.repository !== scope.repository)
+      into.problems.push(
+        `${file}: scope ${scope.repository} differs from ${into.scope.repository} in another file`,
       );
-      continue;
-    }
-    const text = readFileSync(file, 'utf8');
-    if (basename(file) === 'CODEOWNERS') {
-      codeowners = { file, text };
-      continue;
-    }
-    const lines = new LineCounter();
-    for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })) {
-      if (doc.errors.length) {
-        for (const e of doc.errors) {
-          const [line, col] = [e.linePos?.[0]?.line ?? 1, e.linePos?.[0]?.col ?? 1];
-          problems.push(`${file}:${line}:${col}: ${e.message.split('\n')[0]}`);
-        }
-        continue;
-      }
-      const read = documentValue(file, doc, lines);
-      if ('problem' in read) {
-        problems.push(read.problem);
-        continue;
-      }
-      const { value } = read;
-      if (value === null || value === undefined) continue;
-      if (isBackstageEntity(value)) {
-        backstage.push(value);
-        continue;
-      }
-      const parsed = catalogDocument.safeParse(value);
-      if (!parsed.success) {
-        const hint =
-          typeof value === 'object' && !Array.isArray(value) && !('apiVersion' in (value as object))
-            ? ' (a Portolan catalog document starts with apiVersion: portolan/v1; Backstage entities with apiVersion: backstage.io/v1alpha1)'
-            : '';
-        problems.push(...issues(file, doc, lines, parsed.error).map((p) => p + hint));
-        continue;
-      }
-      if (parsed.data.scope) {
-        if (scope && scope.repository !== parsed.data.scope.repository)
-          problems.push(
-            `${file}: scope ${parsed.data.scope.repository} differs from ${scope.repository} in another file`,
-          );
-        scope = parsed.data.scope;
-      }
-      entities.push(...(parsed.data.entities as DocumentEntity[]));
-    }
+    into.scope = scope;
   }
+  into.entities.push(...(parsed.data.entities as DocumentEntity[]));
+}
 
-  if (backstage.length) {
-    const imported = fromBackstage(backstage);
-    entities.push(...imported.entities);
-    notes.push(...imported.skipped.map((s) => `backstage: skipped ${s}`));
+/** One YAML document: a syntax error, a limit exceeded, a Backstage entity or a catalog document. */
+function gatherYamlDocument(file: string, doc: Document, lines: LineCounter, into: Gathered) {
+  if (doc.errors.length) {
+    for (const e of doc.errors) {
+      const [line, col] = [e.linePos?.[0]?.line ?? 1, e.linePos?.[0]?.col ?? 1];
+      into.problems.push(`${file}:${line}:${col}: ${e.message.split('\n')[0]}`);
+    }
+    return;
   }
+  const read = documentValue(file, doc, lines);
+  if ('problem' in read) into.problems.push(read.problem);
+  else if (read.value === null || read.value === undefined) return;
+  else if (isBackstageEntity(read.value)) into.backstage.push(read.value);
+  else gatherCatalogDocument(file, doc, lines, read.value, into);
+}
 
-  // CODEOWNERS names the repository's team only when nothing better is declared.
+function gatherFile(file: string, into: Gathered) {
+  const bytes = statSync(file).size;
+  if (bytes > yamlLimits.fileBytes) {
+    into.problems.push(
+      `${file}: ${bytes} bytes, over the ${yamlLimits.fileBytes}-byte (1 MiB) limit of a catalog file; split it`,
+    );
+    return;
+  }
+  const text = readFileSync(file, 'utf8');
+  if (basename(file) === 'CODEOWNERS') {
+    into.codeowners = { file, text };
+    return;
+  }
+  const lines = new LineCounter();
+  for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false }))
+    gatherYamlDocument(file, doc, lines, into);
+}
+
+function addBackstageEntities(into: Gathered) {
+  if (!into.backstage.length) return;
+  const imported = fromBackstage(into.backstage);
+  into.entities.push(...imported.entities);
+  into.notes.push(...imported.skipped.map((s) => `backstage: skipped ${s}`));
+}
+
+/** CODEOWNERS names the repository's team only when nothing better is declared. */
+function addCodeownersTeam({ codeowners, scope, entities, notes }: Gathered) {
   const repository = scope?.repository;
-  if (codeowners && repository && !entities.some((e) => e.kind === 'repository' && e.id === repository)) {
-    const owner = catchAllTeam(codeowners.text);
-    if (owner) {
-      entities.push({ kind: 'repository', id: repository, team: owner.team } as DocumentEntity);
-      notes.push(
-        `${codeowners.file}:${owner.line}: repository ${repository} → team ${owner.team} (CODEOWNERS catch-all)`,
-      );
-    } else notes.push(`${codeowners.file}: no catch-all (*) rule with a team; repository team not derived`);
-  }
+  if (!codeowners || !repository || entities.some((e) => e.kind === 'repository' && e.id === repository))
+    return;
+  const owner = catchAllTeam(codeowners.text);
+  if (owner) {
+    entities.push({ kind: 'repository', id: repository, team: owner.team } as DocumentEntity);
+    notes.push(
+      `${codeowners.file}:${owner.line}: repository ${repository} → team ${owner.team} (CODEOWNERS catch-all)`,
+    );
+  } else notes.push(`${codeowners.file}: no catch-all (*) rule with a team; repository team not derived`);
+}
 
+export function loadCatalog(paths: string[]): LoadedCatalog {
+  const gathered: Gathered = { problems: [], notes: [], entities: [], backstage: [] };
+  for (const file of paths.flatMap(catalogFiles)) gatherFile(file, gathered);
+  addBackstageEntities(gathered);
+  addCodeownersTeam(gathered);
+
+  const { problems, scope, entities, notes } = gathered;
   if (problems.length) throw new DocumentError(problems);
   const merged = catalogDocument.safeParse({
     apiVersion: 'portolan/v1',

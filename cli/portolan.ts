@@ -9,17 +9,21 @@
  */
 import { parseArgs } from 'node:util';
 import { ApiProblem, apiClient } from '#cli/api-client';
-import { exportAudit } from '#cli/audit-export';
-import { auditVerifyCommand, renderEntityVerification } from '#cli/audit-verify';
+import {
+  type ApiCommand,
+  apiCommands,
+  type CommandContext,
+  exitCodes,
+  type Io,
+  UsageError,
+} from '#cli/api-commands';
+import { auditVerifyCommand } from '#cli/audit-verify';
 import { AccessError, resolveAccess } from '#cli/credentials';
 import { loginCommand } from '#cli/login-command';
-import { explainProblem, type PlanReport, type Problem, renderPlan } from '#cli/render';
+import { explainProblem, type Problem } from '#cli/render';
 import { cliVersion } from '#cli/version';
-import type { EntityVerification } from '#shared/audit/verify-entity';
-import { catalogJsonSchema } from '#shared/catalog/catalog-document';
-import { kindByPlural, type kinds } from '#shared/catalog/entity-kinds';
 
-export const exitCodes = { ok: 0, invalid: 1, changesPlanned: 2, access: 3 } as const;
+export { exitCodes };
 
 const usage = `usage: portolan <command> [options]
 
@@ -38,33 +42,18 @@ const usage = `usage: portolan <command> [options]
 options: --api-url <url> (PORTOLAN_API_URL)  --token <jwt> (PORTOLAN_TOKEN)  --output text|json  --version
 exit codes: 0 done / no changes, 2 changes planned, 1 refused or invalid, 3 transport or auth failure`;
 
-class UsageError extends Error {}
+type Values = ReturnType<typeof parse>['values'];
 
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-}
-
-export async function main(argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${usage}`);
-    return exitCodes.invalid;
-  }
-  const { values, positionals } = parsed;
+/** Commands answered without the API: `--version`, help, the schema, offline verification, login. */
+async function localCommand(command: string | undefined, args: string[], values: Values, io: Io) {
   if (values.version) {
     io.out(cliVersion);
     return exitCodes.ok;
   }
-  const [command, ...args] = positionals;
   if (values.help || !command) {
     io.out(usage);
     return command || values.help ? exitCodes.ok : exitCodes.invalid;
   }
-  const json = values.output === 'json';
   if (command === 'schema') {
     const { catalogJsonSchema } = await import('#shared/catalog/catalog-document');
     io.out(JSON.stringify(catalogJsonSchema(), null, 2));
@@ -72,130 +61,70 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   if (command === 'audit' && args[0] === 'verify') return auditVerifyCommand(values, io);
   if (command === 'login' || command === 'logout') return loginCommand(command, values, io);
-  try {
-    const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
-    const api = apiClient(access);
-    const call = async (method: string, path: string, body?: unknown) => {
-      try {
-        return await api(method, path, body);
-      } catch (error) {
-        if (!(error instanceof ApiProblem)) throw error;
-        if (json) io.out(JSON.stringify(error.payload, null, 2));
-        else io.err(explainProblem(error.payload as unknown as Problem, access.source));
-        throw new Exit(error.status === 401 ? exitCodes.access : exitCodes.invalid);
-      }
-    };
-    const print = (payload: unknown, text: () => string) =>
-      io.out(json ? JSON.stringify(payload, null, 2) : text());
-
-    switch (command) {
-      case 'apply':
-      case 'diff': {
-        const files = values.file ?? [];
-        if (files.length === 0) throw new UsageError(`${command} needs -f <file|dir>`);
-        const documents = await import('#cli/load-documents');
-        let loaded: ReturnType<typeof documents.loadCatalog>;
-        try {
-          loaded = documents.loadCatalog(files);
-        } catch (error) {
-          if (!(error instanceof documents.DocumentError)) throw error;
-          io.err(error.message);
-          return exitCodes.invalid;
-        }
-        const { document, notes } = loaded;
-        if (!json) for (const note of notes) io.err(note);
-        const dryRun = command === 'diff' || values['dry-run'] === true;
-        const query = new URLSearchParams({
-          ...(dryRun ? { dryRun: 'true' } : {}),
-          ...(values.prune ? { prune: 'true' } : {}),
-        });
-        const report = (await call(
-          'POST',
-          `/v1/apply${query.size ? `?${query}` : ''}`,
-          document,
-        )) as unknown as PlanReport;
-        print(report, () => renderPlan(report));
-        const changes = report.summary.create + report.summary.update + report.summary.delete;
-        return dryRun && changes > 0 ? exitCodes.changesPlanned : exitCodes.ok;
-      }
-      case 'get': {
-        const [kindName, ...idParts] = args;
-        const { kindByPlural, kinds } = await import('#shared/catalog/entity-kinds');
-        const info = kinds[kindName as keyof typeof kinds] ?? kindByPlural.get(kindName ?? '');
-        if (!info || idParts.length === 0)
-          throw new UsageError('get needs a kind (team, service, repository, environment) and an id');
-        const entity = await call('GET', `/v1/${info.plural}/${encodeURIComponent(idParts.join(' '))}`);
-        print(entity, () => JSON.stringify(entity, null, 2));
-        return exitCodes.ok;
-      }
-      case 'resolve': {
-        if (args.length === 0 || args.some((a) => !a.includes('=')))
-          throw new UsageError(
-            'resolve needs attributes as key=value, e.g. portolan resolve service.name=checkout',
-          );
-        const query = new URLSearchParams(
-          args.map((a): [string, string] => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
-        );
-        const result = await call('GET', `/v1/resolve?${query}`);
-        print(result, () =>
-          Object.entries(result.attributes as Record<string, string>)
-            .map(([k, v]) => `${k} = ${v}`)
-            .join('\n'),
-        );
-        return exitCodes.ok;
-      }
-      case 'audit': {
-        if (args[0] === 'export') {
-          const summary = await exportAudit(call, values.dir, access.apiUrl);
-          print(
-            summary,
-            () =>
-              `exported ${summary.digests} digests, ${summary.entities} entities, ${summary.events} events to ${summary.dir}`,
-          );
-          return exitCodes.ok;
-        }
-        const [entity] = args;
-        if (!entity?.includes('/'))
-          throw new UsageError('audit needs an entity, e.g. portolan audit service/checkout');
-        const path = values.verify ? '/v1/audit/verify' : '/v1/audit';
-        const result = await call('GET', `${path}?entity=${encodeURIComponent(entity)}`);
-        print(result, () =>
-          values.verify
-            ? renderEntityVerification(result as unknown as EntityVerification)
-            : ((result.items as Record<string, unknown>[]) ?? [])
-                .map(
-                  (e) =>
-                    `${e.seq}\t${e.at}\t${e.action}\t${JSON.stringify((e.actor as Record<string, unknown>)?.sub)}`,
-                )
-                .join('\n'),
-        );
-        return values.verify && !result.intact ? exitCodes.invalid : exitCodes.ok;
-      }
-      case 'whoami': {
-        const result = await call('GET', '/v1/whoami');
-        print(result, () => JSON.stringify(result, null, 2));
-        return exitCodes.ok;
-      }
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
-  } catch (error) {
-    if (error instanceof Exit) return error.code;
-    if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${usage}`);
-      return exitCodes.invalid;
-    }
-    if (error instanceof AccessError) {
-      io.err(`error: ${error.message}`);
-      return exitCodes.access;
-    }
-    throw error;
-  }
+  return undefined;
 }
 
+/** Ends a command early with an exit code, its reason already printed. */
 class Exit extends Error {
   constructor(readonly code: number) {
     super(`exit ${code}`);
+  }
+}
+
+/** The context every API command shares: the caller's access, `call` and `print`. */
+function commandContext(command: string, args: string[], values: Values, io: Io): CommandContext {
+  const json = values.output === 'json';
+  const access = resolveAccess({ apiUrl: values['api-url'], token: values.token }, io.env);
+  const api = apiClient(access);
+  const call = async (method: string, path: string, body?: unknown) => {
+    try {
+      return await api(method, path, body);
+    } catch (error) {
+      if (!(error instanceof ApiProblem)) throw error;
+      if (json) io.out(JSON.stringify(error.payload, null, 2));
+      else io.err(explainProblem(error.payload as unknown as Problem, access.source));
+      throw new Exit(error.status === 401 ? exitCodes.access : exitCodes.invalid);
+    }
+  };
+  const print = (payload: unknown, text: () => string) =>
+    io.out(json ? JSON.stringify(payload, null, 2) : text());
+  return { command, args, values, json, apiUrl: access.apiUrl, call, print, io };
+}
+
+/** What an API command's failure means for the exit code; anything unexpected is rethrown. */
+function exitCodeOf(error: unknown, io: Io): number {
+  if (error instanceof Exit) return error.code;
+  if (error instanceof UsageError) {
+    io.err(`${error.message}\n\n${usage}`);
+    return exitCodes.invalid;
+  }
+  if (error instanceof AccessError) {
+    io.err(`error: ${error.message}`);
+    return exitCodes.access;
+  }
+  throw error;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv));
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`);
+    return exitCodes.invalid;
+  }
+  const [command, ...args] = positionals;
+  const local = await localCommand(command, args, values, io);
+  if (local !== undefined) return local;
+  try {
+    // Own keys only: `portolan constructor` is no command.
+    if (!command || !Object.hasOwn(apiCommands, command))
+      throw new UsageError(`unknown command "${command}"`);
+    const run = apiCommands[command] as ApiCommand;
+    return await run(commandContext(command, args, values, io));
+  } catch (error) {
+    return exitCodeOf(error, io);
   }
 }
 

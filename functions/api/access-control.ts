@@ -10,6 +10,7 @@ import type { Principal } from '#shared/auth/principal';
 import type { TeamMembership } from '#shared/auth/team-membership';
 import { problems } from '#shared/http/problem';
 import type { CatalogStore } from '#shared/store/catalog-store';
+import { listEvery } from '#shared/store/list-every';
 
 export interface AccessControl {
   /** Throws a 403 unless `principal` may do `action` on `resource` (conditions tested on each document). */
@@ -51,13 +52,7 @@ export function makeAccessControl(
 
   async function policies(): Promise<Policy[]> {
     if (cached && now() - cached.at < ttlMs) return cached.policies;
-    const loaded: Policy[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.list('policy', { limit: 100, ...(cursor ? { cursor } : {}) });
-      loaded.push(...page.items.map((e) => e.doc as unknown as Policy));
-      cursor = page.nextCursor;
-    } while (cursor);
+    const loaded = (await listEvery(store, 'policy')).map((e) => e.doc as unknown as Policy);
     cached = { policies: loaded, at: now() };
     return loaded;
   }

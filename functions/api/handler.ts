@@ -27,6 +27,7 @@ import { optionalWholeNumberFromEnv } from '#shared/config/env-numbers';
 import { requiredEnv } from '#shared/config/required-env';
 import { bodySizeLimit } from '#shared/http/body-size-limit';
 import { DependencyUnavailable } from '#shared/http/dependency-outage';
+import { problems } from '#shared/http/problem';
 import { problemJsonErrors } from '#shared/http/problem-json-errors';
 import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
@@ -63,13 +64,16 @@ export function makeApiHandler(deps: ApiDeps) {
     whoamiRoute(deps),
     applyRoute(deps),
   ];
-  const router = httpRouterHandler<ApiEvent, Result>(
-    routes.map((route) => ({
+  const router = httpRouterHandler<ApiEvent, Result>({
+    routes: routes.map((route) => ({
       method: route.method,
       path: route.path,
       handler: withBodyParser(route) as never,
     })),
-  );
+    notFoundResponse: ({ method, path }) => {
+      throw problems.notFound(`no route ${method} ${path}`);
+    },
+  });
   return middy<ApiEvent, Result, Error, ApiContext>()
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
     .use(logMetrics(deps.metrics))

@@ -90,6 +90,17 @@ export function bodyObject(event: ApiEvent): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** The body of a `PUT` to `id`: it may omit `id`, but may not contradict the path. */
+export function withPathId(
+  body: Record<string, unknown>,
+  id: string,
+): Record<string, unknown> & { id: string } {
+  if (body.id !== undefined && body.id !== id) {
+    throw problems.badRequest(`the body's id "${String(body.id)}" differs from the path's id "${id}"`);
+  }
+  return { ...body, id };
+}
+
 /** With the `u` flag a paired surrogate is one code point, so this matches only lone ones. */
 const loneSurrogate = /[\uD800-\uDFFF]/u;
 

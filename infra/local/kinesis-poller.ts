@@ -230,86 +230,119 @@ export function startKinesisPoller(options: KinesisPollerOptions): KinesisPoller
 
   const seq = (r: _Record | undefined) => BigInt(r?.SequenceNumber ?? 0);
 
-  async function pollShard(shardId: string) {
-    let iterator = await iteratorFor(shardId);
-    let buffer: _Record[] = [];
-    let attempts = 0;
+  /** One shard's reading: records read but not yet handled, and the state of a failing batch. */
+  interface ShardReading {
+    shardId: string;
+    iterator: string | undefined;
+    buffer: _Record[];
+    /** Failed invocations of the batch at the head of the buffer. */
+    attempts: number;
     /** While a failed batch is being split: the size of its parts, and its last record. */
-    let split: { size: number; last: bigint } | undefined;
-    while (running && iterator) {
-      if (buffer.length < batchSize) {
-        const result = await options.client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }),
-        );
-        buffer.push(...(result.Records ?? []));
-        iterator = result.NextShardIterator;
-        if (
-          (result.Records ?? []).length > 0 &&
-          buffer.length < batchSize &&
-          (result.MillisBehindLatest ?? 0) > 0
-        )
-          continue;
+    split?: { size: number; last: bigint };
+  }
+
+  /** Reads on unless a full batch is buffered; true while more records are waiting to fill it. */
+  async function readMore(shard: ShardReading): Promise<boolean> {
+    if (shard.buffer.length >= batchSize) return false;
+    const result = await options.client.send(
+      new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 10_000 }),
+    );
+    const records = result.Records ?? [];
+    shard.buffer.push(...records);
+    shard.iterator = result.NextShardIterator;
+    return records.length > 0 && shard.buffer.length < batchSize && (result.MillisBehindLatest ?? 0) > 0;
+  }
+
+  /** The next invocation's records: up to the batch size (a split's part size) and the payload limit. */
+  function nextBatch(shard: ShardReading): _Record[] {
+    const { buffer } = shard;
+    if (shard.split && seq(buffer[0]) > shard.split.last) shard.split = undefined;
+    const { split } = shard;
+    const limit = split ? split.size : batchSize;
+    let bytes = 0;
+    let take = 0;
+    while (take < buffer.length && take < limit && (!split || seq(buffer[take]) <= split.last)) {
+      const size = (buffer[take]?.Data?.length ?? 0) + (buffer[take]?.PartitionKey?.length ?? 0);
+      if (take > 0 && bytes + size > maxBatchBytes) break;
+      bytes += size;
+      take++;
+    }
+    return buffer.slice(0, take);
+  }
+
+  const bisected = Symbol('bisected');
+
+  /** Invokes the handler: the record to retry from, `bisected` when the batch was split, or nothing. */
+  async function invoke(
+    shard: ShardReading,
+    batch: _Record[],
+  ): Promise<string | undefined | typeof bisected> {
+    try {
+      stats.invocations++;
+      const response = await options.handler(
+        toEvent(shard.shardId, batch),
+        lambdaContext('portolan-enrich', 120_000, options.region),
+      );
+      const failures = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+      return failures.length ? failures.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0] : undefined;
+    } catch (error) {
+      log(`enrich handler failed on ${shard.shardId}: ${(error as Error).message}`);
+      if (options.bisectBatchOnError && batch.length > 1) {
+        // Each half on its own, at once; only a batch that cannot be split counts retries.
+        stats.bisections++;
+        shard.split = { size: Math.ceil(batch.length / 2), last: seq(batch[batch.length - 1]) };
+        return bisected;
       }
+      return batch[0]?.SequenceNumber;
+    }
+  }
+
+  function completed(shard: ShardReading, batch: _Record[]) {
+    stats.records += batch.length;
+    shard.attempts = 0;
+    shard.buffer = shard.buffer.slice(batch.length);
+    advance(shard.shardId, batch[batch.length - 1]);
+  }
+
+  /**
+   * Everything before the first failure is done; retry from it, as Lambda does, after a
+   * backoff, or record the batch once it has exhausted its retries. False once stopped.
+   */
+  async function retryFrom(shard: ShardReading, batch: _Record[], failedAt: string): Promise<boolean> {
+    const done = batch.filter((r) => seq(r) < BigInt(failedAt));
+    stats.records += done.length;
+    if (done.length) advance(shard.shardId, done[done.length - 1]);
+    const attempts = ++shard.attempts;
+    if (attempts > maxRetries) {
+      recordExhausted(shard.shardId, batch, failedAt, attempts);
+      advance(shard.shardId, batch[batch.length - 1]);
+      shard.buffer = shard.buffer.slice(batch.length);
+      shard.attempts = 0;
+      return true;
+    }
+    stats.retries++;
+    await sleep(fullJitterDelay(attempts, { baseMs: 100, capMs: 5_000 }));
+    if (!running) return false;
+    shard.buffer = [];
+    shard.iterator = await iteratorFor(shard.shardId, failedAt);
+    return true;
+  }
+
+  async function pollShard(shardId: string) {
+    const shard: ShardReading = { shardId, iterator: await iteratorFor(shardId), buffer: [], attempts: 0 };
+    while (running && shard.iterator) {
+      if (await readMore(shard)) continue;
       if (!running) break;
-      if (buffer.length === 0) {
+      if (shard.buffer.length === 0) {
         commit();
         await sleep(pollIntervalMs);
         continue;
       }
-      if (split && seq(buffer[0]) > split.last) split = undefined;
-      const limit = split ? split.size : batchSize;
-      let bytes = 0;
-      let take = 0;
-      while (take < buffer.length && take < limit && (!split || seq(buffer[take]) <= split.last)) {
-        const size = (buffer[take]?.Data?.length ?? 0) + (buffer[take]?.PartitionKey?.length ?? 0);
-        if (take > 0 && bytes + size > maxBatchBytes) break;
-        bytes += size;
-        take++;
-      }
-      const batch = buffer.slice(0, take);
-      let failedAt: string | undefined;
-      try {
-        stats.invocations++;
-        const response = await options.handler(
-          toEvent(shardId, batch),
-          lambdaContext('portolan-enrich', 120_000, options.region),
-        );
-        const failures = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
-        if (failures.length) failedAt = failures.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0];
-      } catch (error) {
-        log(`enrich handler failed on ${shardId}: ${(error as Error).message}`);
-        if (options.bisectBatchOnError && batch.length > 1) {
-          // Each half on its own, at once; only a batch that cannot be split counts retries.
-          stats.bisections++;
-          split = { size: Math.ceil(batch.length / 2), last: seq(batch[batch.length - 1]) };
-          continue;
-        }
-        failedAt = batch[0]?.SequenceNumber;
-      }
-      if (!failedAt) {
-        stats.records += batch.length;
-        attempts = 0;
-        buffer = buffer.slice(take);
-        advance(shardId, batch[batch.length - 1]);
-        continue;
-      }
-      // Everything before the first failure is done; retry from it, as Lambda does.
-      const done = batch.filter((r) => seq(r) < BigInt(failedAt));
-      stats.records += done.length;
-      if (done.length) advance(shardId, done[done.length - 1]);
-      attempts++;
-      if (attempts > maxRetries) {
-        recordExhausted(shardId, batch, failedAt, attempts);
-        advance(shardId, batch[batch.length - 1]);
-        buffer = buffer.slice(take);
-        attempts = 0;
-        continue;
-      }
-      stats.retries++;
-      await sleep(fullJitterDelay(attempts, { baseMs: 100, capMs: 5_000 }));
-      if (!running) break;
-      buffer = [];
-      iterator = await iteratorFor(shardId, failedAt);
+      const batch = nextBatch(shard);
+      const failedAt = await invoke(shard, batch);
+      if (failedAt === bisected) continue;
+      if (!failedAt) completed(shard, batch);
+      else if (!(await retryFrom(shard, batch, failedAt))) break;
     }
   }
 

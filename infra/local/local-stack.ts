@@ -64,21 +64,26 @@ export const portVariables = {
 const region = 'us-east-1';
 const audience = 'portolan-api';
 
-export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
-  const env = options.env ?? process.env;
-  const log = options.log ?? (() => undefined);
-  const stateDir = resolve(options.stateDir);
-  mkdirSync(stateDir, { recursive: true });
-  // Stopped in this order, whatever was started; see RunningLocalStack.stop.
-  const parts: {
-    gateway?: { stop(): Promise<void> };
-    digests?: { stop(): Promise<void> };
-    poller?: KinesisPoller;
-    kinesis?: KinesisMock;
-    dynamo?: { stop(): Promise<void> };
-    issuer?: { stop(): Promise<void> };
-  } = {};
-  const stop = async () => {
+/** What is running, stopped in this order whatever was started (see RunningLocalStack.stop). */
+interface StackParts {
+  gateway?: { stop(): Promise<void> };
+  digests?: { stop(): Promise<void> };
+  poller?: KinesisPoller;
+  kinesis?: KinesisMock;
+  dynamo?: { stop(): Promise<void> };
+  issuer?: { stop(): Promise<void> };
+}
+
+type LocalCredentials = { accessKeyId: string; secretAccessKey: string };
+
+/** Stops what `parts` holds, in order, timing each step; a second call finds nothing left to stop. */
+function stopper(
+  parts: StackParts,
+  stateDir: string,
+  options: LocalStackOptions,
+  log: (line: string) => void,
+) {
+  return async () => {
     const started = Date.now();
     const steps: string[] = [];
     const timed = async <T>(name: string, step: () => Promise<T>, fallback: T): Promise<T> => {
@@ -104,22 +109,169 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       }`,
     );
   };
+}
+
+async function claimPorts(env: NodeJS.ProcessEnv) {
+  return {
+    api: await claimPort(portVariables.api, env),
+    issuer: await claimPort(portVariables.issuer, env),
+    dynamodb: await claimPort(portVariables.dynamodb, env),
+    kinesis: await claimPort(portVariables.kinesis, env),
+    kinesisTls: await claimPort(portVariables.kinesisTls, env),
+  };
+}
+
+/** Fresh credentials for each start: the emulators accept any, so none are worth keeping. */
+const localCredentials = (): LocalCredentials => ({
+  accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
+  secretAccessKey: randomBytes(24).toString('base64url'),
+});
+
+interface EmulatorSettings {
+  options: LocalStackOptions;
+  env: NodeJS.ProcessEnv;
+  ports: Awaited<ReturnType<typeof claimPorts>>;
+  bindHost: string;
+  aws: LocalCredentials;
+  stateDir: string;
+  dataDir: (name: string) => string | undefined;
+  log: (line: string) => void;
+}
+
+/** DynamoDB Local and kinesis-mock, side by side, recorded (for a crash) and provisioned. */
+async function startEmulators(
+  { options, env, ports, bindHost, aws, stateDir, dataDir, log }: EmulatorSettings,
+  parts: StackParts,
+) {
+  log('starting DynamoDB Local and kinesis-mock…');
+  const [dynamo, kinesis] = await Promise.all([
+    startDynamoDbLocal({
+      cacheDir: options.cacheDir ?? resolve('node_modules', '.cache', 'portolan'),
+      port: ports.dynamodb,
+      dataDir: dataDir('dynamodb'),
+      credentials: aws,
+      bindHost,
+    }).then((started) => {
+      parts.dynamo = started.child;
+      return started;
+    }),
+    startKinesisMock({
+      port: ports.kinesis,
+      tlsPort: ports.kinesisTls,
+      region,
+      dataDir: dataDir('kinesis'),
+      credentials: aws,
+      bindHost,
+      ...(env.PORTOLAN_KINESIS_STATE_WARN_MB
+        ? { stateWarnBytes: Number(env.PORTOLAN_KINESIS_STATE_WARN_MB) * 1024 * 1024 }
+        : {}),
+      log,
+    }).then((started) => {
+      parts.kinesis = started;
+      return started;
+    }),
+  ]);
+  recordEmulators(stateDir, [dynamo.child.process.pid, kinesis.child.process.pid]);
+  const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: aws });
+  const kinesisClient = createKinesisClient({ endpoint: kinesis.endpoint, region, credentials: aws });
+  await Promise.all([createTables(dynamoClient), createStreams(kinesisClient)]);
+  dynamoClient.destroy();
+  kinesisClient.destroy();
+  return { dynamo, kinesis };
+}
+
+/**
+ * The API behind the local gateway, from the handlers' factories rather than the
+ * modules' `handler` exports, so that each stack in one process (tests) gets
+ * handlers bound to its own environment.
+ */
+async function startApi(env: NodeJS.ProcessEnv, port: number) {
+  const [authorizerModule, apiModule, { tokenVerifierFromEnv }, { Logger }] = await Promise.all([
+    import('#functions/authorizer/handler'),
+    import('#functions/api/handler'),
+    import('#shared/auth/token-verifier'),
+    import('@aws-lambda-powertools/logger'),
+  ]);
+  const authorizer = authorizerModule.makeAuthorizerHandler({
+    verifier: tokenVerifierFromEnv(),
+    logger: new Logger(),
+  });
+  const handler = apiModule.makeApiHandler(apiModule.apiDepsFromEnv());
+  return startLocalGateway({
+    port,
+    authorizer: authorizer as never,
+    handler: handler as never,
+    authorizerCacheSeconds: Number(env.PORTOLAN_AUTHORIZER_CACHE_SECONDS ?? 300),
+  });
+}
+
+/** The enrich function, fed by a local event source mapping on the input stream. */
+async function startEnricher(
+  { options, env, aws, log }: Pick<EmulatorSettings, 'options' | 'env' | 'aws' | 'log'>,
+  kinesis: KinesisMock,
+  files: { checkpointFile: string; failedBatchesFile: string },
+) {
+  const enrichModule = await import('#functions/enrich/handler');
+  return startKinesisPoller({
+    client: createKinesisClient({ endpoint: kinesis.endpoint, region, credentials: aws }),
+    streamName: localStreamNames.input,
+    region,
+    handler: enrichModule.makeEnrichHandler(enrichModule.enrichDepsFromEnv()) as never,
+    batchSize: Number(env.PORTOLAN_BATCH_SIZE ?? 10_000),
+    // As the deployed event source mapping (infra/constructs/ingest-pipeline.ts).
+    bisectBatchOnError: true,
+    ...(options.inMemory ? {} : { checkpointFile: files.checkpointFile }),
+    durableBefore: kinesis.persistedBefore,
+    failedBatchesFile: files.failedBatchesFile,
+    log,
+  });
+}
+
+/** The digest function, on a schedule as EventBridge runs it in AWS. */
+async function startDigests(env: NodeJS.ProcessEnv, log: (line: string) => void) {
+  const [digestModule, { Logger }] = await Promise.all([
+    import('#functions/digest/handler'),
+    import('@aws-lambda-powertools/logger'),
+  ]);
+  return startDigestSchedule({
+    intervalMs: Number(env.PORTOLAN_DIGEST_INTERVAL_SECONDS ?? 60) * 1000,
+    run: digestModule.makeDigestHandler(digestModule.digestDepsFromEnv(), new Logger()),
+    log,
+  });
+}
+
+/** The demo catalog, written through the API as its admin client. */
+async function seedDemo(
+  issuer: { tokenUrl: string },
+  admin: { clientId: string; clientSecret: string; scopes: string[] },
+  apiUrl: string,
+  caPem: string,
+  log: (line: string) => void,
+) {
+  const token = await requestAccessToken({
+    tokenUrl: issuer.tokenUrl,
+    ...admin,
+    scope: admin.scopes.join(' '),
+    ca: caPem,
+  });
+  const created = await (await import('#infra/local/demo-catalog')).seedDemoCatalog(apiUrl, token);
+  log(created ? `seeded ${created} demo entities` : 'demo catalog already present');
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => undefined);
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const parts: StackParts = {};
+  const stop = stopper(parts, stateDir, options, log);
 
   try {
     await replaceLeftoverEmulators(stateDir, log);
-    const ports = {
-      api: await claimPort(portVariables.api, env),
-      issuer: await claimPort(portVariables.issuer, env),
-      dynamodb: await claimPort(portVariables.dynamodb, env),
-      kinesis: await claimPort(portVariables.kinesis, env),
-      kinesisTls: await claimPort(portVariables.kinesisTls, env),
-    };
+    const ports = await claimPorts(env);
     // Loopback unless someone means otherwise: the emulators have no authentication.
     const bindHost = env.PORTOLAN_BIND_HOST || '127.0.0.1';
-    const aws = {
-      accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
-      secretAccessKey: randomBytes(24).toString('base64url'),
-    };
+    const aws = localCredentials();
     const dataDir = (name: string) => (options.inMemory ? undefined : join(stateDir, 'data', name));
     const checkpointFile = join(stateDir, 'data', 'kinesis-checkpoints.json');
     if (options.resetStreams && !options.inMemory) {
@@ -127,40 +279,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       rmSync(checkpointFile, { force: true });
     }
 
-    log('starting DynamoDB Local and kinesis-mock…');
-    const [dynamo, kinesis] = await Promise.all([
-      startDynamoDbLocal({
-        cacheDir: options.cacheDir ?? resolve('node_modules', '.cache', 'portolan'),
-        port: ports.dynamodb,
-        dataDir: dataDir('dynamodb'),
-        credentials: aws,
-        bindHost,
-      }).then((started) => {
-        parts.dynamo = started.child;
-        return started;
-      }),
-      startKinesisMock({
-        port: ports.kinesis,
-        tlsPort: ports.kinesisTls,
-        region,
-        dataDir: dataDir('kinesis'),
-        credentials: aws,
-        bindHost,
-        ...(env.PORTOLAN_KINESIS_STATE_WARN_MB
-          ? { stateWarnBytes: Number(env.PORTOLAN_KINESIS_STATE_WARN_MB) * 1024 * 1024 }
-          : {}),
-        log,
-      }).then((started) => {
-        parts.kinesis = started;
-        return started;
-      }),
-    ]);
-    recordEmulators(stateDir, [dynamo.child.process.pid, kinesis.child.process.pid]);
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: aws });
-    const kinesisClient = createKinesisClient({ endpoint: kinesis.endpoint, region, credentials: aws });
-    await Promise.all([createTables(dynamoClient), createStreams(kinesisClient)]);
-    dynamoClient.destroy();
-    kinesisClient.destroy();
+    const settings = { options, env, ports, bindHost, aws, stateDir, dataDir, log };
+    const { dynamo, kinesis } = await startEmulators(settings, parts);
 
     const certificates = await ensureDevCertificates(stateDir);
     const secrets = ensureIssuerSecrets(join(stateDir, 'issuer-secrets.json'));
@@ -198,52 +318,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       DIGEST_LOCAL_DIR: join(stateDir, 'audit-digests'),
       DIGEST_LOCAL_KEY_FILE: join(stateDir, 'audit-digest-key.pem'),
     });
-    // Built from the factories, not the modules' `handler` exports, so that each
-    // stack in one process (tests) gets handlers bound to its own environment.
-    const [authorizerModule, apiModule, { tokenVerifierFromEnv }, { Logger }] = await Promise.all([
-      import('#functions/authorizer/handler'),
-      import('#functions/api/handler'),
-      import('#shared/auth/token-verifier'),
-      import('@aws-lambda-powertools/logger'),
-    ]);
-    const authorizer = authorizerModule.makeAuthorizerHandler({
-      verifier: tokenVerifierFromEnv(),
-      logger: new Logger(),
-    });
-    const handler = apiModule.makeApiHandler(apiModule.apiDepsFromEnv());
-    const gateway = await startLocalGateway({
-      port: ports.api,
-      authorizer: authorizer as never,
-      handler: handler as never,
-      authorizerCacheSeconds: Number(env.PORTOLAN_AUTHORIZER_CACHE_SECONDS ?? 300),
-    });
+    const gateway = await startApi(env, ports.api);
     parts.gateway = gateway;
-
-    // The enrich function, fed by a local event source mapping on the input stream.
-    const enrichModule = await import('#functions/enrich/handler');
-    const poller = startKinesisPoller({
-      client: createKinesisClient({ endpoint: kinesis.endpoint, region, credentials: aws }),
-      streamName: localStreamNames.input,
-      region,
-      handler: enrichModule.makeEnrichHandler(enrichModule.enrichDepsFromEnv()) as never,
-      batchSize: Number(env.PORTOLAN_BATCH_SIZE ?? 10_000),
-      // As the deployed event source mapping (infra/constructs/ingest-pipeline.ts).
-      bisectBatchOnError: true,
-      ...(options.inMemory ? {} : { checkpointFile }),
-      durableBefore: kinesis.persistedBefore,
-      failedBatchesFile: join(stateDir, 'failed-batches.jsonl'),
-      log,
-    });
-    parts.poller = poller;
-
-    // The digest function, on a schedule as EventBridge runs it in AWS.
-    const digestModule = await import('#functions/digest/handler');
-    const digests = startDigestSchedule({
-      intervalMs: Number(env.PORTOLAN_DIGEST_INTERVAL_SECONDS ?? 60) * 1000,
-      run: digestModule.makeDigestHandler(digestModule.digestDepsFromEnv(), new Logger()),
-      log,
-    });
-    parts.digests = digests;
+    const failedBatchesFile = join(stateDir, 'failed-batches.jsonl');
+    parts.poller = await startEnricher(settings, kinesis, { checkpointFile, failedBatchesFile });
+    parts.digests = await startDigests(env, log);
 
     const state: LocalStackState = {
       apiUrl: gateway.url,
@@ -266,17 +345,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const stateFile = join(stateDir, 'local.json');
     writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 
-    if (options.seed ?? true) {
-      const admin = secrets.clients.admin;
-      const token = await requestAccessToken({
-        tokenUrl: issuer.tokenUrl,
-        ...admin,
-        scope: admin.scopes.join(' '),
-        ca: certificates.caPem,
-      });
-      const created = await (await import('#infra/local/demo-catalog')).seedDemoCatalog(gateway.url, token);
-      log(created ? `seeded ${created} demo entities` : 'demo catalog already present');
-    }
+    if (options.seed ?? true)
+      await seedDemo(issuer, secrets.clients.admin, gateway.url, certificates.caPem, log);
     const childPids = [dynamo.child.process.pid, kinesis.child.process.pid].filter(
       (pid) => pid !== undefined,
     );

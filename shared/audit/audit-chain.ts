@@ -5,16 +5,14 @@
  * every hash after it.
  */
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { AuditEvent } from '#shared/audit/audit-event';
+import { canonicalJson } from '#shared/json/canonical-json';
 
 export const genesisHash = '0'.repeat(64);
 
 export type UnhashedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
 
-/** RFC 8785 canonical JSON: the same event always hashes the same, whatever its key order. */
-export const canonicalJson = (value: unknown): string => canonicalize(value) ?? 'null';
-
+/** Canonical JSON: the same event always hashes the same, whatever its key order. */
 export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
   return createHash('sha256')
     .update(canonicalJson(event) + event.prevHash)

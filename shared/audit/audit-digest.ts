@@ -8,9 +8,10 @@
  * SHA-256 of its canonical JSON (RFC 8785) without the signature.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { canonicalJson, genesisHash } from '#shared/audit/audit-chain';
+import { genesisHash } from '#shared/audit/audit-chain';
 import type { AuditHead, HeadRef } from '#shared/audit/audit-head';
 import { byEntity, leafHash, merkleRoot, merkleRootOfLeaves } from '#shared/audit/merkle-tree';
+import { canonicalJson } from '#shared/json/canonical-json';
 
 export const digestFormat = 'portolan-audit-digest/1';
 

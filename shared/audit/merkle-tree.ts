@@ -5,8 +5,8 @@
  * and the right-most node of an odd level carried up unpaired.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '#shared/audit/audit-chain';
 import type { HeadRef } from '#shared/audit/audit-head';
+import { canonicalJson } from '#shared/json/canonical-json';
 
 const sha256 = (...parts: (Buffer | string)[]) => {
   const hash = createHash('sha256');

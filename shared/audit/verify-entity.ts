@@ -8,10 +8,11 @@
  *   it attested (a rewrite recomputed all the way to the head).
  * Each layer says whether it holds and, if not, where and why.
  */
-import { type ChainVerdict, canonicalJson, verifyChain } from '#shared/audit/audit-chain';
+import { type ChainVerdict, verifyChain } from '#shared/audit/audit-chain';
 import { checkDigestLinks, type DigestLinkProblem, type SignedDigest } from '#shared/audit/audit-digest';
 import type { AuditEvent } from '#shared/audit/audit-event';
 import type { AuditHead } from '#shared/audit/audit-head';
+import { canonicalJson } from '#shared/json/canonical-json';
 
 export type HeadVerdict =
   | { intact: true; seq: number; hash?: string }

@@ -6,6 +6,7 @@
  * deleted last.
  */
 import { type EntityKind, type EntityRef, entityRef } from '#shared/catalog/entity-kinds';
+import { sameJson } from '#shared/json/canonical-json';
 
 export type PlanAction = 'create' | 'update' | 'delete' | 'unchanged';
 
@@ -38,17 +39,6 @@ type Doc = Record<string, unknown> & { id: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Deep equality of JSON values, ignoring key order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].every((k) => sameJson(a[k], b[k]));
-  }
-  return a === b;
-}
 
 /** The fields that differ, objects walked into, arrays compared whole. */
 export function fieldDiff(before: unknown, after: unknown, prefix = ''): FieldChange[] {

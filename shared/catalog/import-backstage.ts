@@ -47,6 +47,60 @@ export function isBackstageEntity(value: unknown): value is BackstageEntity {
   );
 }
 
+/** A Group → a team. */
+function teamFromGroup(item: BackstageEntity, name: string, spec: Record<string, unknown>) {
+  const profile = (spec.profile ?? {}) as { displayName?: string; email?: string };
+  return {
+    kind: 'team',
+    id: name,
+    name: profile.displayName ?? item.metadata?.title ?? name,
+    ...(item.metadata?.description ? { description: item.metadata.description } : {}),
+    contacts: profile.email ? { email: profile.email } : {},
+    ...(entityName(spec.parent) ? { parent: entityName(spec.parent) } : {}),
+  };
+}
+
+/** The URLs of the links typed `word`, or titled with it. */
+function linksOf(item: BackstageEntity, word: string): string[] {
+  const titled = new RegExp(word, 'i');
+  return (item.metadata?.links ?? [])
+    .filter((l) => l.url && (l.type === word || titled.test(l.title ?? '')))
+    .map((l) => l.url as string);
+}
+
+/** A Component or Resource of `team` → a service; its repository, if annotated, goes to `repositories`. */
+function serviceFrom(
+  item: BackstageEntity,
+  name: string,
+  team: string,
+  repositories: Map<string, Record<string, unknown>>,
+) {
+  const spec = item.spec ?? {};
+  const slug = item.metadata?.annotations?.['github.com/project-slug'];
+  const repository = slug ? `github.com/${slug}` : undefined;
+  if (repository && !repositories.has(repository))
+    repositories.set(repository, {
+      kind: 'repository',
+      id: repository,
+      team,
+      url: `https://github.com/${slug}`,
+    });
+  const lifecycle = lifecycles[String(spec.lifecycle ?? '')];
+  const runbook = linksOf(item, 'runbook')[0];
+  const dashboards = linksOf(item, 'dashboard');
+  return {
+    kind: 'service',
+    id: name,
+    ...(item.metadata?.title ? { name: item.metadata.title } : {}),
+    ...(item.metadata?.description ? { description: item.metadata.description } : {}),
+    team,
+    ...(repository ? { repository } : {}),
+    ...(lifecycle ? { lifecycle } : {}),
+    ...(runbook ? { runbook } : {}),
+    ...(dashboards.length ? { dashboards } : {}),
+  };
+}
+
 export function fromBackstage(documents: unknown[]): { entities: DocumentEntity[]; skipped: string[] } {
   const items = documents.filter(isBackstageEntity);
   const systemOwners = new Map(
@@ -57,67 +111,19 @@ export function fromBackstage(documents: unknown[]): { entities: DocumentEntity[
   const entities: Record<string, unknown>[] = [];
   const skipped: string[] = [];
   const repositories = new Map<string, Record<string, unknown>>();
+  const ownerOf = (spec: Record<string, unknown>) =>
+    entityName(spec.owner) ?? systemOwners.get(entityName(spec.system));
 
   for (const item of items) {
     const name = item.metadata?.name;
     const spec = item.spec ?? {};
-    if (!name) {
-      skipped.push(`${item.kind ?? 'entity'} without metadata.name`);
-      continue;
-    }
-    switch (item.kind) {
-      case 'Group': {
-        const profile = (spec.profile ?? {}) as { displayName?: string; email?: string };
-        entities.push({
-          kind: 'team',
-          id: name,
-          name: profile.displayName ?? item.metadata?.title ?? name,
-          ...(item.metadata?.description ? { description: item.metadata.description } : {}),
-          contacts: profile.email ? { email: profile.email } : {},
-          ...(entityName(spec.parent) ? { parent: entityName(spec.parent) } : {}),
-        });
-        break;
-      }
-      case 'Component':
-      case 'Resource': {
-        const team = entityName(spec.owner) ?? systemOwners.get(entityName(spec.system));
-        if (!team) {
-          skipped.push(`${item.kind} ${name}: no spec.owner (nor a System owner) to map to a team`);
-          continue;
-        }
-        const slug = item.metadata?.annotations?.['github.com/project-slug'];
-        const repository = slug ? `github.com/${slug}` : undefined;
-        if (repository && !repositories.has(repository))
-          repositories.set(repository, {
-            kind: 'repository',
-            id: repository,
-            team,
-            url: `https://github.com/${slug}`,
-          });
-        const links = item.metadata?.links ?? [];
-        const link = (word: string) =>
-          links
-            .filter((l) => l.url && (l.type === word || new RegExp(word, 'i').test(l.title ?? '')))
-            .map((l) => l.url as string);
-        const lifecycle = lifecycles[String(spec.lifecycle ?? '')];
-        entities.push({
-          kind: 'service',
-          id: name,
-          ...(item.metadata?.title ? { name: item.metadata.title } : {}),
-          ...(item.metadata?.description ? { description: item.metadata.description } : {}),
-          team,
-          ...(repository ? { repository } : {}),
-          ...(lifecycle ? { lifecycle } : {}),
-          ...(link('runbook')[0] ? { runbook: link('runbook')[0] } : {}),
-          ...(link('dashboard').length ? { dashboards: link('dashboard') } : {}),
-        });
-        break;
-      }
-      case 'System':
-        break;
-      default:
-        skipped.push(`${item.kind} ${name}: no Portolan equivalent`);
-    }
+    if (!name) skipped.push(`${item.kind ?? 'entity'} without metadata.name`);
+    else if (item.kind === 'Group') entities.push(teamFromGroup(item, name, spec));
+    else if (item.kind === 'Component' || item.kind === 'Resource') {
+      const team = ownerOf(spec);
+      if (team) entities.push(serviceFrom(item, name, team, repositories));
+      else skipped.push(`${item.kind} ${name}: no spec.owner (nor a System owner) to map to a team`);
+    } else if (item.kind !== 'System') skipped.push(`${item.kind} ${name}: no Portolan equivalent`);
   }
   return { entities: [...entities, ...repositories.values()] as DocumentEntity[], skipped };
 }

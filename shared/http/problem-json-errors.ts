@@ -29,18 +29,27 @@ interface MiddyHttpError extends Error {
 const isMiddyHttpError = (e: unknown): e is MiddyHttpError =>
   e instanceof Error && typeof (e as MiddyHttpError).statusCode === 'number';
 
-function fromStoreError(error: StoreError): HttpProblem {
+/**
+ * The one mapping of a store error to its problem. A caller that knows more
+ * (apply: what was already written) replaces the detail and adds extensions;
+ * the error's own details are kept.
+ */
+export function storeProblem(
+  error: StoreError,
+  { detail = error.message, extensions = {} }: { detail?: string; extensions?: Record<string, unknown> } = {},
+): HttpProblem {
+  const all = { ...extensions, ...error.details };
   switch (error.code) {
     case 'not-found':
-      return problems.notFound(error.message);
+      return problems.notFound(detail, all);
     case 'precondition-failed':
-      return problems.preconditionFailed(error.message, error.details);
+      return problems.preconditionFailed(detail, all);
     case 'conflict':
-      return problems.conflict(error.message, error.details);
+      return problems.conflict(detail, all);
     case 'missing-reference':
-      return problems.unprocessable(error.message, error.details);
+      return problems.unprocessable(detail, all);
     case 'bad-cursor':
-      return problems.badRequest(error.message);
+      return problems.badRequest(detail, all);
   }
 }
 
@@ -54,17 +63,12 @@ function fromMiddyError(error: MiddyHttpError, event: APIGatewayProxyEventV2): H
   if (pkg === '@middy/http-json-body-parser') {
     return problems.badRequest(`the body is not valid JSON: ${error.cause?.message ?? 'it is empty'}`);
   }
-  if (pkg === '@middy/http-router' && error.statusCode === 404) {
-    return problems.notFound(
-      `no route ${event.requestContext.http.method} ${event.requestContext.http.path}`,
-    );
-  }
   return new HttpProblem(error.statusCode, error.name, error.message);
 }
 
 export function toProblem(error: unknown, event: APIGatewayProxyEventV2): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
-  if (error instanceof StoreError) return fromStoreError(error);
+  if (error instanceof StoreError) return storeProblem(error);
   if (error instanceof z.ZodError) return validationProblem(error);
   if (isMiddyHttpError(error) && error.statusCode < 500) return fromMiddyError(error, event);
   return undefined;

@@ -52,7 +52,8 @@ export const problems = {
     new HttpProblem(401, 'Unauthorized', detail, {}, problemType('unauthorized')),
   forbidden: (detail: string, decidedBy: string) =>
     new HttpProblem(403, 'Forbidden', detail, { decidedBy }, problemType('forbidden')),
-  notFound: (detail: string) => new HttpProblem(404, 'Not Found', detail, {}, problemType('not-found')),
+  notFound: (detail: string, extensions: Record<string, unknown> = {}) =>
+    new HttpProblem(404, 'Not Found', detail, extensions, problemType('not-found')),
   methodNotAllowed: (detail: string) => new HttpProblem(405, 'Method Not Allowed', detail),
   conflict: (detail: string, extensions: Record<string, unknown> = {}) =>
     new HttpProblem(409, 'Conflict', detail, extensions, problemType('conflict')),

@@ -10,11 +10,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '#shared/audit/audit-event';
 import type { AuditHead } from '#shared/audit/audit-head';
+import { itemKey, partitionQuery, partitions } from '#shared/store/catalog-layout';
 import type { Page } from '#shared/store/catalog-store';
 import { queryAll } from '#shared/store/dynamodb-client';
 import { decodeCursor, encodeCursor } from '#shared/store/page-cursor';
 
-export const auditHeadPartition = 'audit-head';
+/** The heads' partition; the digest function's IAM policy is limited to it. */
+export const auditHeadPartition = partitions.auditHead;
 
 interface HeadItem {
   pk: string;
@@ -37,16 +39,12 @@ export async function readAuditHead(
   entity: string,
 ): Promise<AuditHead | undefined> {
   const { Item } = await client.send(
-    new GetCommand({ TableName: table, Key: { pk: auditHeadPartition, sk: entity }, ConsistentRead: true }),
+    new GetCommand({ TableName: table, Key: itemKey(auditHeadPartition, entity), ConsistentRead: true }),
   );
   return Item && toHead(Item as HeadItem);
 }
 
-const headsQuery = (table: string): QueryCommandInput => ({
-  TableName: table,
-  KeyConditionExpression: 'pk = :pk',
-  ExpressionAttributeValues: { ':pk': auditHeadPartition },
-});
+const headsQuery = (table: string): QueryCommandInput => partitionQuery(table, auditHeadPartition);
 
 export async function auditHeadPage(
   client: DynamoDBDocumentClient,
@@ -54,7 +52,7 @@ export async function auditHeadPage(
   { limit, cursor }: { limit: number; cursor?: string },
 ): Promise<Page<AuditHead>> {
   const input: QueryCommandInput = { ...headsQuery(table), Limit: limit };
-  if (cursor) input.ExclusiveStartKey = { pk: auditHeadPartition, sk: decodeCursor(cursor, 'string') };
+  if (cursor) input.ExclusiveStartKey = itemKey(auditHeadPartition, decodeCursor(cursor, 'string'));
   const { Items = [], LastEvaluatedKey } = await client.send(new QueryCommand(input));
   const page: Page<AuditHead> = { items: (Items as HeadItem[]).map(toHead) };
   if (LastEvaluatedKey) page.nextCursor = encodeCursor(LastEvaluatedKey.sk as string);
@@ -76,7 +74,12 @@ export function auditHeadPut(table: string, event: AuditEvent, read: AuditHead |
   return {
     Put: {
       TableName: table,
-      Item: { pk: auditHeadPartition, sk: event.entity, seq: event.seq, hash: event.hash, at: event.at },
+      Item: {
+        ...itemKey(auditHeadPartition, event.entity),
+        seq: event.seq,
+        hash: event.hash,
+        at: event.at,
+      },
       ...(read
         ? {
             ConditionExpression: 'seq = :seq AND #h = :hash',

@@ -14,11 +14,13 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { canonicalJson, chainEvent } from '#shared/audit/audit-chain';
+import { chainEvent } from '#shared/audit/audit-chain';
 import type { AuditEvent } from '#shared/audit/audit-event';
 import type { AuditHead } from '#shared/audit/audit-head';
 import { type EntityKind, type EntityRef, referencesOf } from '#shared/catalog/entity-kinds';
+import { canonicalJson } from '#shared/json/canonical-json';
 import { auditHeadPage, auditHeadPut, readAuditHead } from '#shared/store/audit-heads';
+import { itemKey, partitionQuery } from '#shared/store/catalog-layout';
 import {
   type CatalogStore,
   type Page,
@@ -88,7 +90,7 @@ const groupIndexChanges = (
 
 const splitRef = (ref: string) => {
   const slash = ref.indexOf('/');
-  return { pk: ref.slice(0, slash), sk: ref.slice(slash + 1) };
+  return itemKey(ref.slice(0, slash) as StoredKind, ref.slice(slash + 1));
 };
 
 export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): CatalogStore {
@@ -96,7 +98,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
 
   async function getItem(kind: StoredKind, id: string) {
     const { Item } = await client.send(
-      new GetCommand({ TableName: catalogTable, Key: { pk: kind, sk: id }, ConsistentRead: true }),
+      new GetCommand({ TableName: catalogTable, Key: itemKey(kind, id), ConsistentRead: true }),
     );
     return Item as CatalogItem | undefined;
   }
@@ -211,13 +213,11 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
 
     async list(kind, { limit, cursor }) {
       const input: QueryCommandInput = {
-        TableName: catalogTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': kind },
+        ...partitionQuery(catalogTable, kind),
         ProjectionExpression: 'pk, sk, doc, version, createdAt, updatedAt',
         Limit: limit,
       };
-      if (cursor) input.ExclusiveStartKey = { pk: kind, sk: decodeCursor(cursor, 'string') };
+      if (cursor) input.ExclusiveStartKey = itemKey(kind, decodeCursor(cursor, 'string'));
       const { Items = [], LastEvaluatedKey } = await client.send(new QueryCommand(input));
       const page: Page<StoredEntity> = { items: (Items as CatalogItem[]).map(toStored) };
       if (LastEvaluatedKey) page.nextCursor = encodeCursor(LastEvaluatedKey.sk as string);
@@ -257,7 +257,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
           ? {
               Update: {
                 TableName: catalogTable,
-                Key: { pk: kind, sk: doc.id },
+                Key: itemKey(kind, doc.id),
                 UpdateExpression: 'SET doc = :doc, version = :v, updatedAt = :at',
                 ConditionExpression: 'version = :cur',
                 ExpressionAttributeValues: {
@@ -271,7 +271,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
           : {
               Put: {
                 TableName: catalogTable,
-                Item: { pk: kind, sk: doc.id, doc, version: 1, createdAt: at, updatedAt: at },
+                Item: { ...itemKey(kind, doc.id), doc, version: 1, createdAt: at, updatedAt: at },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             };
@@ -326,7 +326,7 @@ export function makeDynamoCatalogStore(options: DynamoCatalogStoreOptions): Cata
             {
               Delete: {
                 TableName: catalogTable,
-                Key: { pk: kind, sk: id },
+                Key: itemKey(kind, id),
                 // refCount is rechecked here: a reference added since the read cancels the delete.
                 ConditionExpression:
                   'version = :cur AND (attribute_not_exists(refCount) OR refCount = :zero)',

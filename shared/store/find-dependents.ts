@@ -4,6 +4,7 @@
  * itself atomic; this list is the explanation.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { partitionQuery } from '#shared/store/catalog-layout';
 import type { StoredKind } from '#shared/store/catalog-store';
 import { queryAll } from '#shared/store/dynamodb-client';
 
@@ -26,11 +27,11 @@ export async function findDependents(
 ): Promise<string[]> {
   const found: string[] = [];
   for (const { kind: referrer, filter } of referrers[kind] ?? []) {
+    const query = partitionQuery(table, referrer);
     const items = await queryAll(client, {
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
+      ...query,
       FilterExpression: filter,
-      ExpressionAttributeValues: { ':pk': referrer, ':id': id },
+      ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':id': id },
       ProjectionExpression: 'sk',
     });
     for (const item of items) found.push(`${referrer}/${item.sk}`);

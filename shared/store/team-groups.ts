@@ -8,8 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-
-export const teamGroupPartition = 'team-group';
+import { itemKey, partitions } from '#shared/store/catalog-layout';
 
 /** BatchGetItem's limit on keys per request. */
 const batchKeys = 100;
@@ -33,7 +32,7 @@ export function teamGroupUpdates(
     item: {
       Update: {
         TableName: table,
-        Key: { pk: teamGroupPartition, sk: group },
+        Key: itemKey(partitions.teamGroup, group),
         UpdateExpression: `${operation} teams :team`,
         ExpressionAttributeValues: { ':team': new Set([teamId]) },
       },
@@ -57,7 +56,7 @@ export function makeTeamDirectory(client: DynamoDBDocumentClient, table: string)
       for (let at = 0; at < groups.length; at += batchKeys) {
         let keys: Record<string, unknown>[] = groups
           .slice(at, at + batchKeys)
-          .map((group) => ({ pk: teamGroupPartition, sk: group }));
+          .map((group) => itemKey(partitions.teamGroup, group));
         for (let round = 1; keys.length > 0; round++) {
           if (round > maxBatchRounds)
             throw new Error(`the team index stayed throttled for ${maxBatchRounds} rounds`);

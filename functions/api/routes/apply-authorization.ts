@@ -10,10 +10,11 @@
  */
 import type { ApiDeps } from '#functions/api/api-deps';
 import type { Principal } from '#shared/auth/principal';
-import { type CurrentEntity, sameJson } from '#shared/catalog/apply-plan';
+import type { CurrentEntity } from '#shared/catalog/apply-plan';
 import type { DocumentEntity } from '#shared/catalog/catalog-document';
 import { type EntityKind, type EntityRef, entityRef, kinds } from '#shared/catalog/entity-kinds';
 import { HttpProblem } from '#shared/http/problem';
+import { sameJson } from '#shared/json/canonical-json';
 
 export interface Refusal {
   ref: EntityRef;

@@ -27,12 +27,20 @@ import {
 import type { Principal } from '#shared/auth/principal';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type CurrentEntity, type PlannedChange, planApply, summarize } from '#shared/catalog/apply-plan';
-import { catalogDocument, type DocumentEntity } from '#shared/catalog/catalog-document';
+import { type CatalogDocument, catalogDocument, type DocumentEntity } from '#shared/catalog/catalog-document';
 import { type EntityRef, entityRef, referencesOf } from '#shared/catalog/entity-kinds';
 import { jsonResponse } from '#shared/http/json-response';
-import { HttpProblem, problems } from '#shared/http/problem';
+import { problems } from '#shared/http/problem';
+import { storeProblem } from '#shared/http/problem-json-errors';
+import type { ApiEvent } from '#shared/http/require-principal';
 import { validationProblem } from '#shared/http/validation-problem';
-import { type CatalogStore, type StoredDocument, StoreError } from '#shared/store/catalog-store';
+import {
+  type CatalogStore,
+  type ChangeContext,
+  type StoredDocument,
+  StoreError,
+} from '#shared/store/catalog-store';
+import { listEvery } from '#shared/store/list-every';
 
 const flags = new Set(['dryRun', 'prune']);
 
@@ -42,17 +50,69 @@ function booleanQuery(value: string | undefined, name: string): boolean {
   throw problems.badRequest(`${name} must be true or false`);
 }
 
+interface ApplyRequest {
+  document: CatalogDocument;
+  entities: DocumentEntity[];
+  dryRun: boolean;
+  /** The repository whose entities the document does not declare are deleted (`prune`). */
+  pruneScope: string | undefined;
+}
+
+function applyFlags(query: Record<string, string | undefined>) {
+  const unknown = Object.keys(query).filter((k) => !flags.has(k));
+  if (unknown.length)
+    throw problems.badRequest(`unknown query parameter(s): ${unknown.join(', ')}; use dryRun and prune`);
+  return { dryRun: booleanQuery(query.dryRun, 'dryRun'), prune: booleanQuery(query.prune, 'prune') };
+}
+
+/** Each entity once, and no team its own parent. */
+function checkDeclarations(entities: readonly DocumentEntity[]) {
+  const seen = new Map<string, number>();
+  for (const [i, e] of entities.entries()) {
+    const ref = entityRef(e.kind, e.id);
+    if (seen.has(ref))
+      throw problems.validation(`${ref} is declared twice (entities ${seen.get(ref)} and ${i})`, [
+        { pointer: `/entities/${i}`, detail: `${ref} is already declared at /entities/${seen.get(ref)}` },
+      ]);
+    seen.set(ref, i);
+    // Its own parent would put and reference one item in one transaction, which DynamoDB refuses.
+    if (e.kind === 'team' && (e as { parent?: string }).parent === e.id)
+      throw problems.validation(`${ref} cannot be its own parent`, [
+        { pointer: `/entities/${i}/parent`, detail: 'a team cannot be its own parent' },
+      ]);
+  }
+}
+
+function parseApplyRequest(event: ApiEvent): ApplyRequest {
+  const { dryRun, prune } = applyFlags(event.queryStringParameters ?? {});
+  const parsed = catalogDocument.safeParse(bodyObject(event));
+  if (!parsed.success) throw validationProblem(parsed.error, 'catalog document');
+  const document = parsed.data;
+  const entities = document.entities as DocumentEntity[];
+  checkDeclarations(entities);
+  if (prune && !document.scope)
+    throw problems.badRequest(
+      'prune needs the document to declare its scope, e.g. "scope": { "repository": "github.com/acme/checkout" }',
+    );
+  return { document, entities, dryRun, pruneScope: prune ? document.scope?.repository : undefined };
+}
+
+/** The stored version of every entity the document declares. */
+async function loadCurrent(store: CatalogStore, entities: readonly DocumentEntity[]) {
+  const current = new Map<EntityRef, CurrentEntity>();
+  const found = await Promise.all(entities.map((e) => store.get(e.kind, e.id)));
+  for (const [i, e] of entities.entries()) {
+    const entity = found[i];
+    if (entity) current.set(entityRef(e.kind, e.id), { doc: entity.doc, version: entity.version });
+  }
+  return current;
+}
+
 /** Every service of the scope's repository, and the repository itself: what `prune` may delete. */
 async function inScope(store: CatalogStore, repository: string) {
-  const found: PrunableEntity[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list('service', { limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const e of page.items)
-      if (e.doc.repository === repository)
-        found.push({ kind: 'service', id: e.doc.id, version: e.version, doc: e.doc });
-    cursor = page.nextCursor;
-  } while (cursor);
+  const found: PrunableEntity[] = (await listEvery(store, 'service'))
+    .filter((e) => e.doc.repository === repository)
+    .map((e) => ({ kind: 'service', id: e.doc.id, version: e.version, doc: e.doc }));
   const repo = await store.get('repository', repository);
   if (repo) found.push({ kind: 'repository', id: repository, version: repo.version, doc: repo.doc });
   return found;
@@ -118,106 +178,90 @@ const report = (change: PlannedChange, extra: Record<string, unknown> = {}) => (
   ...extra,
 });
 
+/**
+ * The plan, once the caller may make every change in it, its telemetry claims
+ * are its own, and everything it refers to exists; otherwise the refusal.
+ */
+async function authorizedPlan(
+  deps: ApiDeps,
+  principal: Principal,
+  { entities, pruneScope }: ApplyRequest,
+  current: Map<EntityRef, CurrentEntity>,
+) {
+  const prunable = pruneScope ? await inScope(deps.store, pruneScope) : [];
+  const plan = planApply(entities, current, prunable);
+  const deletes = plan
+    .filter((c) => c.action === 'delete')
+    .map((c) => prunable.find((e) => entityRef(e.kind, e.id) === c.ref) as PrunableEntity);
+  const refused = await refusedChanges(deps, principal, entities, current, deletes);
+  if (refused.length) throw refusalProblem(refused);
+  const claims = await claimsProblem(deps, principal, entities, current, plan);
+  if (claims) throw claims;
+  const missing = await missingReferences(deps.store, entities, current);
+  if (missing.length)
+    throw problems.validation(
+      `The catalog document refers to entities that do not exist: ${missing[0]?.detail}`,
+      missing,
+    );
+  return plan;
+}
+
+/** One planned change, written with its audit event; an unchanged entity writes nothing. */
+async function writeChange({ store, metrics }: ApiDeps, change: PlannedChange, ctx: ChangeContext) {
+  if (change.action === 'unchanged') return report(change, { version: change.expected });
+  let written: ReturnType<typeof report>;
+  if (change.action === 'delete') {
+    await store.delete(change.kind, change.id, change.expected, ctx);
+    written = report(change);
+  } else {
+    const result = await store.put(change.kind, change.doc as StoredDocument, change.expected, ctx);
+    written = report(change, { version: result.entity.version });
+  }
+  metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+  return written;
+}
+
+/** A write that failed midway: what was applied, what failed, and that applying again completes it. */
+function failedMidway(error: StoreError, change: PlannedChange, applied: ReturnType<typeof report>[]) {
+  // The entity vanished after the plan was made: the plan's precondition failed, the route exists.
+  const cause =
+    error.code === 'not-found' ? new StoreError('precondition-failed', error.message, error.details) : error;
+  const written = applied.filter((a) => a.action !== 'unchanged').length;
+  return storeProblem(cause, {
+    detail: `${change.action} ${change.ref} failed after ${written} change(s) were applied: ${error.message}. Apply the document again: it plans from what is there now and completes the rest.`,
+    extensions: { applied, failed: report(change) },
+  });
+}
+
+/** The plan in order, one audited write per change; a failure stops it, keeping what was written. */
+async function writePlan(deps: ApiDeps, plan: readonly PlannedChange[], ctx: ChangeContext) {
+  const applied: ReturnType<typeof report>[] = [];
+  for (const change of plan) {
+    try {
+      applied.push(await writeChange(deps, change, ctx));
+    } catch (error) {
+      if (error instanceof StoreError) throw failedMidway(error, change, applied);
+      throw error;
+    }
+  }
+  return applied;
+}
+
 export const applyRoute = (deps: ApiDeps): ApiRoute => ({
   method: 'POST',
   path: '/v1/apply',
   jsonBody: true,
   handler: async (event, { principal, awsRequestId }) => {
-    const query = event.queryStringParameters ?? {};
-    const unknown = Object.keys(query).filter((k) => !flags.has(k));
-    if (unknown.length)
-      throw problems.badRequest(`unknown query parameter(s): ${unknown.join(', ')}; use dryRun and prune`);
-    const dryRun = booleanQuery(query.dryRun, 'dryRun');
-    const prune = booleanQuery(query.prune, 'prune');
-
-    const parsed = catalogDocument.safeParse(bodyObject(event));
-    if (!parsed.success) throw validationProblem(parsed.error, 'catalog document');
-    const document = parsed.data;
-    const entities = document.entities as DocumentEntity[];
-    const seen = new Map<string, number>();
-    for (const [i, e] of entities.entries()) {
-      const ref = entityRef(e.kind, e.id);
-      if (seen.has(ref))
-        throw problems.validation(`${ref} is declared twice (entities ${seen.get(ref)} and ${i})`, [
-          { pointer: `/entities/${i}`, detail: `${ref} is already declared at /entities/${seen.get(ref)}` },
-        ]);
-      seen.set(ref, i);
-      // Its own parent would put and reference one item in one transaction, which DynamoDB refuses.
-      if (e.kind === 'team' && (e as { parent?: string }).parent === e.id)
-        throw problems.validation(`${ref} cannot be its own parent`, [
-          { pointer: `/entities/${i}/parent`, detail: 'a team cannot be its own parent' },
-        ]);
-    }
-    if (prune && !document.scope)
-      throw problems.badRequest(
-        'prune needs the document to declare its scope, e.g. "scope": { "repository": "github.com/acme/checkout" }',
-      );
-
+    const request = parseApplyRequest(event);
     // Before anything is read: a caller without catalog:Apply learns nothing about the catalog.
-    await deps.access.require(principal, 'catalog:Apply', applyResource(document.scope));
-
-    const { store } = deps;
-    const current = new Map<EntityRef, CurrentEntity>();
-    const found = await Promise.all(entities.map((e) => store.get(e.kind, e.id)));
-    for (const [i, e] of entities.entries()) {
-      const entity = found[i];
-      if (entity) current.set(entityRef(e.kind, e.id), { doc: entity.doc, version: entity.version });
-    }
-    const prunable = prune && document.scope ? await inScope(store, document.scope.repository) : [];
-    const plan = planApply(entities, current, prunable);
-    const deletes = plan
-      .filter((c) => c.action === 'delete')
-      .map((c) => prunable.find((e) => entityRef(e.kind, e.id) === c.ref) as PrunableEntity);
-    const refused = await refusedChanges(deps, principal, entities, current, deletes);
-    if (refused.length) throw refusalProblem(refused);
-    const claims = await claimsProblem(deps, principal, entities, current, plan);
-    if (claims) throw claims;
-
-    const missing = await missingReferences(store, entities, current);
-    if (missing.length)
-      throw problems.validation(
-        `The catalog document refers to entities that do not exist: ${missing[0]?.detail}`,
-        missing,
-      );
+    await deps.access.require(principal, 'catalog:Apply', applyResource(request.document.scope));
+    const current = await loadCurrent(deps.store, request.entities);
+    const plan = await authorizedPlan(deps, principal, request, current);
     const summary = summarize(plan);
-    if (dryRun) return jsonResponse(200, { dryRun: true, summary, changes: plan.map((c) => report(c)) });
+    if (request.dryRun)
+      return jsonResponse(200, { dryRun: true, summary, changes: plan.map((c) => report(c)) });
 
-    const ctx = { actor: toAuditActor(principal), requestId: awsRequestId };
-    const applied: ReturnType<typeof report>[] = [];
-    for (const change of plan) {
-      try {
-        if (change.action === 'create' || change.action === 'update') {
-          const result = await store.put(
-            change.kind,
-            change.doc as PlannedChange['doc'] & object,
-            change.expected,
-            ctx,
-          );
-          applied.push(report(change, { version: result.entity.version }));
-          deps.metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
-        } else if (change.action === 'delete') {
-          await store.delete(change.kind, change.id, change.expected, ctx);
-          applied.push(report(change));
-          deps.metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
-        } else applied.push(report(change, { version: change.expected }));
-      } catch (error) {
-        if (!(error instanceof StoreError)) throw error;
-        const status = {
-          'precondition-failed': 412,
-          conflict: 409,
-          'missing-reference': 422,
-          'not-found': 412,
-          'bad-cursor': 400,
-        }[error.code];
-        throw new HttpProblem(
-          status,
-          status === 412 ? 'Precondition Failed' : 'Conflict',
-          `${change.action} ${change.ref} failed after ${applied.filter((a) => a.action !== 'unchanged').length} change(s) were applied: ${error.message}. Apply the document again: it plans from what is there now and completes the rest.`,
-          { applied, failed: report(change), ...error.details },
-          `urn:portolan:problem:${error.code}`,
-        );
-      }
-    }
+    const applied = await writePlan(deps, plan, { actor: toAuditActor(principal), requestId: awsRequestId });
     if (plan.some((c) => c.kind === 'team' && c.action !== 'unchanged')) deps.access.invalidate();
     return jsonResponse(200, { dryRun: false, summary, changes: applied });
   },

@@ -2,7 +2,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { writeAuthorized } from '#functions/api/authorized-write';
-import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
+import {
+  bodyObject,
+  etag,
+  pageRequest,
+  pathId,
+  versionPrecondition,
+  withPathId,
+} from '#functions/api/request-parsing';
 import { requireClaims } from '#functions/api/routes/telemetry-claims';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type KindInfo, kinds } from '#shared/catalog/entity-kinds';
@@ -16,10 +23,7 @@ const listAction = (k: KindInfo) =>
 
 /** Validates a PUT body for `id`; the body may omit `id`, but may not contradict the path. */
 export function parseEntity(info: KindInfo, id: string, body: Record<string, unknown>) {
-  if (body.id !== undefined && body.id !== id) {
-    throw problems.badRequest(`the body's id "${String(body.id)}" differs from the path's id "${id}"`);
-  }
-  const parsed = info.schema.safeParse({ ...body, id });
+  const parsed = info.schema.safeParse(withPathId(body, id));
   if (!parsed.success) throw validationProblem(parsed.error, `${info.kind} document`);
   const doc = parsed.data as Record<string, unknown> & { id: string };
   if (info.kind === 'team' && doc.parent === id) throw problems.badRequest('a team cannot be its own parent');

@@ -1,7 +1,14 @@
 /** `/v1/policies`: the IAM-like access policies, versioned and audited like catalog entities. */
 import type { ApiDeps, ApiRoute } from '#functions/api/api-deps';
 import { writeAuthorized } from '#functions/api/authorized-write';
-import { bodyObject, etag, pageRequest, pathId, versionPrecondition } from '#functions/api/request-parsing';
+import {
+  bodyObject,
+  etag,
+  pageRequest,
+  pathId,
+  versionPrecondition,
+  withPathId,
+} from '#functions/api/request-parsing';
 import { policySchema } from '#shared/auth/policy-schema';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { slugId } from '#shared/catalog/entity-schemas';
@@ -39,10 +46,7 @@ export const policyRoutes = ({ store, access }: ApiDeps): ApiRoute[] => [
       const id = pathId(event, slugId, 'policy');
       const expected = versionPrecondition(event);
       const body = bodyObject(event);
-      if (body.id !== undefined && body.id !== id) {
-        throw problems.badRequest(`the body's id "${String(body.id)}" differs from the path's id "${id}"`);
-      }
-      const parsed = policySchema.safeParse({ ...body, id });
+      const parsed = policySchema.safeParse(withPathId(body, id));
       if (!parsed.success) throw validationProblem(parsed.error, 'policy');
       const result = await writeAuthorized({
         ref: `policy/${id}`,

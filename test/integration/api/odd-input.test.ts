@@ -25,6 +25,12 @@ async function expectProblem(method: string, path: string, status: number, body?
 }
 
 describe('odd input from a trusted caller', () => {
+  it('answers a path no route serves with a 404 problem naming method and path', async () => {
+    const problem = await expectProblem('GET', '/v1/nowhere', 404);
+    assert.equal(problem.title, 'Not Found');
+    assert.equal(problem.detail, 'no route GET /v1/nowhere');
+  });
+
   it('answers made-up cursors with 400: empty, an empty key, a huge or fractional number, a lone surrogate', async () => {
     const cursors = [
       '',

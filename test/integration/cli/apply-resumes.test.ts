@@ -50,49 +50,60 @@ function applyEvent(body: unknown) {
   };
 }
 
+type PutArgs = Parameters<CatalogStore['put']>;
+
+/**
+ * The API handler on tables of its own, its store calling `beforeWrite` once,
+ * just before the `nth` write: there another writer changes the catalog for real.
+ */
+async function applyHarness(
+  nth: number,
+  beforeWrite: (real: CatalogStore, ...put: PutArgs) => Promise<void>,
+) {
+  const tables = await createIsolatedTables();
+  const real = makeDynamoCatalogStore({
+    client: createDocumentClient(tables.client),
+    catalogTable: tables.catalogTable,
+    auditTable: tables.auditTable,
+  });
+  let writes = 0;
+  const store: CatalogStore = {
+    ...real,
+    put: async (...put) => {
+      writes++;
+      if (writes === nth) await beforeWrite(real, ...put);
+      return real.put(...put);
+    },
+  };
+  const logger = new Logger({ logLevel: 'CRITICAL' });
+  const handler = makeApiHandler({
+    store,
+    access: makeAccessControl(store),
+    ownership: {
+      resolve: async () => assert.fail('not used'),
+      unowned: async () => ({ items: [] }),
+    },
+    logger,
+    metrics: new Metrics({ logger, namespace: 'PortolanTest', serviceName: 'apply' }),
+  });
+  const invoke = async (body: unknown) => {
+    const response = (await handler(
+      applyEvent(body) as never,
+      lambdaContext('api') as never,
+    )) as APIGatewayProxyStructuredResultV2;
+    return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') };
+  };
+  return { real, invoke };
+}
+
+const otherWriter = (change: PutArgs[3]) => ({ ...change, requestId: 'other-writer' });
+
 describe('apply in resumable steps', () => {
   it('keeps what was applied before a failure, and the next apply completes the rest', async () => {
-    const tables = await createIsolatedTables();
-    const real = makeDynamoCatalogStore({
-      client: createDocumentClient(tables.client),
-      catalogTable: tables.catalogTable,
-      auditTable: tables.auditTable,
+    // Someone else creates the same entity first, with a different tier.
+    const { real, invoke } = await applyHarness(3, async (real, kind, doc, _expected, change) => {
+      await real.put(kind, { ...doc, tier: 'tier-3' }, undefined, otherWriter(change));
     });
-    let writes = 0;
-    let failed = false;
-    const store: CatalogStore = {
-      ...real,
-      put: async (kind, doc, expected, change) => {
-        writes++;
-        if (writes === 3 && !failed) {
-          failed = true;
-          // Someone else creates the same entity first, with a different tier.
-          await real.put(kind, { ...doc, tier: 'tier-3' }, undefined, {
-            ...change,
-            requestId: 'other-writer',
-          });
-        }
-        return real.put(kind, doc, expected, change);
-      },
-    };
-    const logger = new Logger({ logLevel: 'CRITICAL' });
-    const handler = makeApiHandler({
-      store,
-      access: makeAccessControl(store),
-      ownership: {
-        resolve: async () => assert.fail('not used'),
-        unowned: async () => ({ items: [] }),
-      },
-      logger,
-      metrics: new Metrics({ logger, namespace: 'PortolanTest', serviceName: 'apply' }),
-    });
-    const invoke = async (body: unknown) => {
-      const response = (await handler(
-        applyEvent(body) as never,
-        lambdaContext('api') as never,
-      )) as APIGatewayProxyStructuredResultV2;
-      return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') };
-    };
     const doc = {
       apiVersion: 'portolan/v1',
       entities: [
@@ -103,6 +114,7 @@ describe('apply in resumable steps', () => {
 
     const first = await invoke(doc);
     assert.equal(first.status, 412);
+    assert.equal(first.body.title, 'Precondition Failed');
     assert.match(first.body.detail, /failed after 2 change\(s\) were applied.*Apply the document again/);
     assert.deepEqual(
       first.body.applied.map((c: { ref: string }) => c.ref),
@@ -122,5 +134,22 @@ describe('apply in resumable steps', () => {
     );
     const third = await invoke(doc);
     assert.deepEqual(third.body.summary, { create: 0, update: 0, delete: 0, unchanged: 5 });
+  });
+
+  it('answers a reference deleted midway with 422 Unprocessable Content, naming what was applied', async () => {
+    // The services' team exists when the plan is made, and is deleted just before the second write.
+    const { real, invoke } = await applyHarness(2, async (real, _kind, _doc, _expected, change) => {
+      await real.delete('team', 'payments', undefined, otherWriter(change));
+    });
+    const team = { kind: 'team', id: 'payments', name: 'Payments' };
+    assert.equal((await invoke({ apiVersion: 'portolan/v1', entities: [team] })).status, 200);
+
+    const services = ['a', 'b'].map((id) => ({ kind: 'service', id, team: 'payments' }));
+    const failed = await invoke({ apiVersion: 'portolan/v1', entities: [team, ...services] });
+    assert.equal(failed.status, 422, JSON.stringify(failed.body));
+    assert.equal(failed.body.title, 'Unprocessable Content');
+    assert.match(failed.body.detail, /create service\/a failed after 0 change\(s\) were applied/);
+    assert.deepEqual(failed.body.failed, { ref: 'service/a', action: 'create' });
+    assert.equal(await real.get('service', 'a'), undefined);
   });
 });
