@@ -22,7 +22,6 @@ import {
   claimsAnything,
   refusedClaims,
   type ServiceWrite,
-  storedServices,
 } from '#functions/api/routes/telemetry-claims';
 import type { Principal } from '#shared/auth/principal';
 import { toAuditActor } from '#shared/auth/principal-claims';
@@ -88,7 +87,7 @@ async function missingReferences(
 
 /** The document's services against the catalog as it will be: its services written, prune's deleted. */
 async function claimsProblem(
-  { store, access }: ApiDeps,
+  { services, access }: ApiDeps,
   principal: Principal,
   entities: DocumentEntity[],
   current: ReadonlyMap<EntityRef, CurrentEntity>,
@@ -101,13 +100,17 @@ async function claimsProblem(
       return { ...(stored ? { current: stored } : {}), proposed };
     });
   if (!claimsAnything(writes)) return undefined;
-  const stored = await storedServices(store);
+  const stored = await services.fresh();
   const replaced = new Set([
     ...writes.map((w) => w.proposed.id),
     ...plan.filter((c) => c.kind === 'service' && c.action === 'delete').map((c) => c.id),
   ]);
   const catalog = [...stored.filter((s) => !replaced.has(s.id)), ...writes.map((w) => w.proposed)];
-  const byId = new Map(stored.map((s) => [s.id, s]));
+  // The fresh read holds only services with selectors; a written one's stored document counts too.
+  const byId = new Map([
+    ...stored.map((s) => [s.id, s] as const),
+    ...writes.flatMap((w) => (w.current ? [[w.proposed.id, w.current] as const] : [])),
+  ]);
   return claimProblem(await refusedClaims(access, principal, writes, catalog, byId));
 }
 
