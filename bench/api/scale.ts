@@ -209,7 +209,12 @@ try {
   })();
 
   const rows: Row[] = [];
-  rows.push(
+  // Each row as it is measured, so a later failure does not lose the earlier ones.
+  const record = (row: Row) => {
+    record(row);
+    console.error(JSON.stringify(row));
+  };
+  record(
     await measure(
       'GET /v1/services?limit=100 (first page)',
       'O(page)',
@@ -221,7 +226,7 @@ try {
       () => ({ method: 'GET', path: '/v1/services?limit=100' }),
     ),
   );
-  rows.push(
+  record(
     await measure(
       'GET /v1/services?limit=100 (page 51)',
       'O(page)',
@@ -233,7 +238,7 @@ try {
       () => ({ method: 'GET', path: `/v1/services?limit=100&cursor=${encodeURIComponent(page50)}` }),
     ),
   );
-  rows.push(
+  record(
     await measure(
       'GET /v1/services/{id}',
       'O(1)',
@@ -242,7 +247,7 @@ try {
     ),
   );
   const resolveByName = () => ({ 'service.name': `svc-${pick(serviceCount)}` });
-  rows.push(
+  record(
     await measure(
       'GET /v1/resolve (service.name)',
       'O(1); O(services) once per TTL',
@@ -251,7 +256,7 @@ try {
     ),
   );
   const resolveBySelector = () => ({ 'k8s.deployment.name': `deploy-svc-${pick(serviceCount)}` });
-  rows.push(
+  record(
     await measure(
       'GET /v1/resolve (exact selector)',
       'O(1); O(services) once per TTL',
@@ -260,7 +265,7 @@ try {
     ),
   );
   const resolveByPrefix = () => ({ 'faas.name': `fn-svc-${pick(serviceCount / 10) * 10}-handler` });
-  rows.push(
+  record(
     await measure(
       'GET /v1/resolve (prefix selector, CPU O(prefixes))',
       'O(1); O(services) once per TTL',
@@ -269,7 +274,7 @@ try {
     ),
   );
   let updates = 0;
-  rows.push(
+  record(
     await measure(
       'PUT /v1/services/{id} (no new claim)',
       'O(1)',
@@ -303,7 +308,7 @@ try {
     const second = await counted('PUT', `/v1/services/${warm.id}`, {}, warm.doc);
     return `${second.requests} (first in container: ${first.requests})`;
   })();
-  rows.push(
+  record(
     await measure(
       'PUT /v1/services/{id} (new service: claim check)',
       'O(services): one consistent Query of versions',
@@ -335,7 +340,10 @@ try {
   };
   const applied = await applyOnce(applyDocument('applied'));
   const unchanged = await applyOnce(applyDocument('applied'));
-  const applyCounted = await counted('POST', '/v1/apply', {}, applyDocument('counted-apply'));
+  const applyCounted = await counted('POST', '/v1/apply', {}, applyDocument('counted-apply')).then(
+    (run) => `${run.requests}`,
+    (error: Error) => `failed in process: ${error.message.slice(0, 80)}`,
+  );
   const applyRow = (route: string, run: { ms: number; status: number }, counts: string): Row => ({
     route,
     grows: 'O(entities) writes; O(services) claim check once',
@@ -346,8 +354,8 @@ try {
     non2xx: run.status === 200 ? 0 : 1,
     dynamoRequests: counts,
   });
-  rows.push(applyRow(`POST /v1/apply (${applySize} new services)`, applied, `${applyCounted.requests}`));
-  rows.push(applyRow(`POST /v1/apply (the same ${applySize}, unchanged)`, unchanged, 'n/a'));
+  record(applyRow(`POST /v1/apply (${applySize} new services)`, applied, applyCounted));
+  record(applyRow(`POST /v1/apply (the same ${applySize}, unchanged)`, unchanged, 'n/a'));
 
   // The enricher's cold catalog load: a new container's first batch naming many services.
   const cold = async (names: number) => {
@@ -362,7 +370,7 @@ try {
   };
   for (const names of [100, 1_000, serviceCount]) {
     const run = await cold(names);
-    rows.push({
+    record({
       route: `enricher: cold catalog load, batch naming ${names} services`,
       grows: 'O(services) selectors + O(named) BatchGets',
       requests: 1,

@@ -23,6 +23,7 @@ import {
   refusedClaims,
   type ServiceWrite,
 } from '#functions/api/routes/telemetry-claims';
+import { mapBounded } from '#shared/async/map-bounded';
 import type { Principal } from '#shared/auth/principal';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type CurrentEntity, type PlannedChange, planApply, summarize } from '#shared/catalog/apply-plan';
@@ -34,6 +35,8 @@ import { validationProblem } from '#shared/http/validation-problem';
 import { type CatalogStore, type StoredDocument, StoreError } from '#shared/store/catalog-store';
 
 const flags = new Set(['dryRun', 'prune']);
+/** Reads of the document's entities in flight at once (a document may name thousands). */
+const readWidth = 16;
 
 function booleanQuery(value: string | undefined, name: string): boolean {
   if (value === undefined || value === 'false') return false;
@@ -161,7 +164,7 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
 
     const { store } = deps;
     const current = new Map<EntityRef, CurrentEntity>();
-    const found = await Promise.all(entities.map((e) => store.get(e.kind, e.id)));
+    const found = await mapBounded(entities, readWidth, (e) => store.get(e.kind, e.id));
     for (const [i, e] of entities.entries()) {
       const entity = found[i];
       if (entity) current.set(entityRef(e.kind, e.id), { doc: entity.doc, version: entity.version });
