@@ -6,6 +6,7 @@ import type { AccessControl } from '#functions/api/access-control';
 import type { DigestStore } from '#shared/audit/digest-archive';
 import type { ApiContext, ApiEvent } from '#shared/http/require-principal';
 import type { OwnershipResult, SourceAttributes } from '#shared/ownership/ownership-context';
+import type { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import type { UnownedSource } from '#shared/ownership/unowned-sources';
 import type { CatalogStore } from '#shared/store/catalog-store';
 
@@ -17,6 +18,8 @@ export interface OwnershipQueries {
 
 export interface ApiDeps {
   store: CatalogStore;
+  /** Every service's selectors, shared by resolve and the selector-claim check (selector-snapshot.ts). */
+  services: SelectorSnapshot;
   ownership: OwnershipQueries;
   access: AccessControl;
   logger: Logger;

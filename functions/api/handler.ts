@@ -32,6 +32,7 @@ import { problemJsonErrors } from '#shared/http/problem-json-errors';
 import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
+import { observeServiceWrites, SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import { listUnownedSources } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
@@ -55,7 +56,9 @@ const routeParametersFromPath: middy.MiddlewareObj<ApiEvent> = {
   },
 };
 
-export function makeApiHandler(deps: ApiDeps) {
+export function makeApiHandler(given: ApiDeps) {
+  // Every service this container writes reaches the shared selector snapshot at once.
+  const deps = { ...given, store: observeServiceWrites(given.store, given.services) };
   const routes: ApiRoute[] = [
     ...entityRoutes(deps),
     ...auditRoutes(deps),
@@ -92,12 +95,16 @@ export function apiDepsFromEnv(
   const catalogTable = requiredEnv('CATALOG_TABLE', env);
   const store = makeDynamoCatalogStore({ client, catalogTable, auditTable: requiredEnv('AUDIT_TABLE', env) });
   const logger = new Logger();
+  const services = new SelectorSnapshot({ client, table: catalogTable });
   return {
     store,
+    services,
     ownership: {
       async resolve(attributes) {
-        // The API answers from the catalog as it is now: a cache with no lifetime.
-        const catalog = new CatalogCache({ client, table: catalogTable, ttlMs: 0 });
+        // A failed read propagates: the error handler answers 503 for an outage.
+        const matcher = await services.matcher();
+        // Entities from the catalog as it is now (a cache with no lifetime); selectors from the snapshot.
+        const catalog = new CatalogCache({ client, table: catalogTable, ttlMs: 0, selectors: () => matcher });
         await catalog.prefetch([attributes]);
         // The cache answers "unresolved" when it cannot read; asked directly, the API owes a 503.
         if (catalog.stats.failures > 0)

@@ -47,6 +47,8 @@ export interface CatalogCacheOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Items kept (found or known absent); the longest-loaded are evicted past it. @default 10000 */
   maxEntries?: number;
+  /** Where the selectors come from when the caller holds them already (the API's shared snapshot). */
+  selectors?: () => SelectorMatcher;
 }
 
 /** DynamoDB's limit on a sort key value, in UTF-8 bytes. */
@@ -146,6 +148,10 @@ export class CatalogCache {
   private async loadSelectors(): Promise<void> {
     if (this.matcher && this.fresh(this.matcher.loadedAt) && !this.matcherUnavailable) return;
     if (this.now() - this.selectorsFailedAt < (this.options.retryAfterMs ?? 1_000)) return;
+    if (this.options.selectors) {
+      this.matcher = { value: this.options.selectors(), loadedAt: this.now() };
+      return;
+    }
     try {
       const items = await queryAll(this.options.client, {
         TableName: this.options.table,

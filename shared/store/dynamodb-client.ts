@@ -28,11 +28,16 @@ export function createDocumentClient(client = createDynamoDbClient()): DynamoDBD
   });
 }
 
-/** Every item a query matches, following LastEvaluatedKey page by page. */
-export async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput) {
+/** Every item a query matches, following LastEvaluatedKey page by page (`onPage` counts the requests). */
+export async function queryAll(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  onPage: () => void = () => {},
+) {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
+    onPage();
     const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;

@@ -22,8 +22,8 @@ import {
   claimsAnything,
   refusedClaims,
   type ServiceWrite,
-  storedServices,
 } from '#functions/api/routes/telemetry-claims';
+import { mapBounded } from '#shared/async/map-bounded';
 import type { Principal } from '#shared/auth/principal';
 import { toAuditActor } from '#shared/auth/principal-claims';
 import { type CurrentEntity, type PlannedChange, planApply, summarize } from '#shared/catalog/apply-plan';
@@ -43,6 +43,8 @@ import {
 import { listEvery } from '#shared/store/list-every';
 
 const flags = new Set(['dryRun', 'prune']);
+/** Reads of the document's entities in flight at once (a document may name thousands). */
+const readWidth = 16;
 
 function booleanQuery(value: string | undefined, name: string): boolean {
   if (value === undefined || value === 'false') return false;
@@ -100,7 +102,7 @@ function parseApplyRequest(event: ApiEvent): ApplyRequest {
 /** The stored version of every entity the document declares. */
 async function loadCurrent(store: CatalogStore, entities: readonly DocumentEntity[]) {
   const current = new Map<EntityRef, CurrentEntity>();
-  const found = await Promise.all(entities.map((e) => store.get(e.kind, e.id)));
+  const found = await mapBounded(entities, readWidth, (e) => store.get(e.kind, e.id));
   for (const [i, e] of entities.entries()) {
     const entity = found[i];
     if (entity) current.set(entityRef(e.kind, e.id), { doc: entity.doc, version: entity.version });
@@ -148,7 +150,7 @@ async function missingReferences(
 
 /** The document's services against the catalog as it will be: its services written, prune's deleted. */
 async function claimsProblem(
-  { store, access }: ApiDeps,
+  { services, access }: ApiDeps,
   principal: Principal,
   entities: DocumentEntity[],
   current: ReadonlyMap<EntityRef, CurrentEntity>,
@@ -161,13 +163,17 @@ async function claimsProblem(
       return { ...(stored ? { current: stored } : {}), proposed };
     });
   if (!claimsAnything(writes)) return undefined;
-  const stored = await storedServices(store);
+  const stored = await services.fresh();
   const replaced = new Set([
     ...writes.map((w) => w.proposed.id),
     ...plan.filter((c) => c.kind === 'service' && c.action === 'delete').map((c) => c.id),
   ]);
   const catalog = [...stored.filter((s) => !replaced.has(s.id)), ...writes.map((w) => w.proposed)];
-  const byId = new Map(stored.map((s) => [s.id, s]));
+  // The fresh read holds only services with selectors; a written one's stored document counts too.
+  const byId = new Map([
+    ...stored.map((s) => [s.id, s] as const),
+    ...writes.flatMap((w) => (w.current ? [[w.proposed.id, w.current] as const] : [])),
+  ]);
   return claimProblem(await refusedClaims(access, principal, writes, catalog, byId));
 }
 

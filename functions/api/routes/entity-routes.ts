@@ -30,7 +30,7 @@ export function parseEntity(info: KindInfo, id: string, body: Record<string, unk
   return doc;
 }
 
-function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRoute[] {
+function routesFor(info: KindInfo, { store, services, access, metrics }: ApiDeps): ApiRoute[] {
   const { kind, plural, noun } = info;
   const { idSchema } = info;
   const ref = (id: string) => `${kind}/${id}`;
@@ -75,7 +75,7 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
               current ? [current.doc, doc] : [doc],
             );
             if (kind === 'service')
-              await requireClaims(store, access, principal, {
+              await requireClaims(services, access, principal, {
                 ...(current ? { current: current.doc } : {}),
                 proposed: doc,
               });

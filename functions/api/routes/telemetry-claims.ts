@@ -3,7 +3,8 @@
  * selector needs `catalog:ClaimTelemetry` on the resource that names it, and a
  * claim that would take telemetry from another service needs the right to
  * change that service too; otherwise 403, or 409 naming the current owner.
- * Checked against the catalog as read for this attempt of the write.
+ * Checked against the catalog as read for this attempt of the write: the
+ * services that have selectors, strongly consistent (SelectorSnapshot.fresh).
  */
 import type { AccessControl } from '#functions/api/access-control';
 import type { Principal } from '#shared/auth/principal';
@@ -17,7 +18,8 @@ import {
   describeClaim,
   isCatchAll,
 } from '#shared/ownership/selector-claims';
-import type { CatalogStore, StoredDocument } from '#shared/store/catalog-store';
+import type { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
+import type { StoredDocument } from '#shared/store/catalog-store';
 
 export interface ServiceWrite {
   current?: StoredDocument;
@@ -34,18 +36,6 @@ export interface ClaimRefusals {
 /** Whether the writes claim anything new: a new service claims its id, a changed one its added selectors. */
 export const claimsAnything = (writes: readonly ServiceWrite[]) =>
   writes.some((w) => !w.current || addedSelectors(w.current, w.proposed).length > 0);
-
-/** Every stored service, as the claims see them. */
-export async function storedServices(store: CatalogStore): Promise<StoredDocument[]> {
-  const services: StoredDocument[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list('service', { limit: 100, ...(cursor ? { cursor } : {}) });
-    services.push(...page.items.map((e) => e.doc));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return services;
-}
 
 /**
  * `writes` against `catalog`: every service as it will be once they land
@@ -133,13 +123,14 @@ export function claimProblem(refusals: ClaimRefusals): HttpProblem | undefined {
 
 /** For `PUT /v1/services/{id}`: throws 403 or 409 unless the write may claim what it claims. */
 export async function requireClaims(
-  store: CatalogStore,
+  services: SelectorSnapshot,
   access: AccessControl,
   principal: Principal,
   write: ServiceWrite,
 ): Promise<void> {
   if (!claimsAnything([write])) return;
-  const stored = await storedServices(store);
+  // Fresh, not the resolve snapshot's TTL copy: a claim written a moment ago elsewhere must count.
+  const stored = await services.fresh();
   const catalog = [...stored.filter((s) => s.id !== write.proposed.id), write.proposed];
   const refusals = await refusedClaims(
     access,

@@ -17,6 +17,7 @@ import { lambdaContext } from '#infra/local/lambda-context';
 import { makeLocalDigestSigner } from '#shared/audit/local-digest-signer';
 import { makeLocalDigestStore } from '#shared/audit/local-digest-store';
 import { writeDigest } from '#shared/audit/write-digest';
+import { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import { allAuditHeads } from '#shared/store/audit-heads';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
@@ -63,6 +64,7 @@ export async function createAuditLab() {
   const logger = new Logger({ logLevel: 'CRITICAL' });
   const handler = makeApiHandler({
     store,
+    services: new SelectorSnapshot({ client, table: tables.catalogTable }),
     access: makeAccessControl(store),
     ownership: { resolve: async () => ({}) as never, unowned: async () => ({ items: [] }) },
     logger,

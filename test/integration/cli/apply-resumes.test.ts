@@ -13,6 +13,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { makeAccessControl } from '#functions/api/access-control';
 import { makeApiHandler } from '#functions/api/handler';
 import { lambdaContext } from '#infra/local/lambda-context';
+import { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import type { CatalogStore } from '#shared/store/catalog-store';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
@@ -78,6 +79,10 @@ async function applyHarness(
   const logger = new Logger({ logLevel: 'CRITICAL' });
   const handler = makeApiHandler({
     store,
+    services: new SelectorSnapshot({
+      client: createDocumentClient(tables.client),
+      table: tables.catalogTable,
+    }),
     access: makeAccessControl(store),
     ownership: {
       resolve: async () => assert.fail('not used'),
