@@ -31,6 +31,7 @@ import {
 import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import { serviceNames } from '#shared/metrics/metric-names';
 import { auditHeadPartition } from '#shared/store/audit-heads';
 
 export interface AuditDigestsProps {
@@ -86,6 +87,7 @@ export class AuditDigests extends Construct {
 
     this.digestFunction = new PortolanFunction(this, 'Digest', {
       entry: 'functions/digest/handler.ts',
+      serviceName: serviceNames.digest,
       description: 'Portolan: signs the audit heads into the next digest',
       // One Query of the heads, a Merkle root and one signature: small and short.
       memorySize: 256,

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
 import type { TrustedIssuer } from '#shared/auth/token-verifier';
+import { serviceNames } from '#shared/metrics/metric-names';
 
 export interface CatalogApiProps {
   tables: DataTables;
@@ -42,6 +43,7 @@ export class CatalogApi extends Construct {
 
     this.apiFunction = new PortolanFunction(this, 'Api', {
       entry: 'functions/api/handler.ts',
+      serviceName: serviceNames.api,
       description: 'Portolan catalog API',
       // 512 MB: Lambda's CPU share scales with memory, and init (114 ms on a full local core,
       // bench/coldstart) and the handler's own time (5 ms GET, 44 ms PUT, bench/api) are CPU-bound
@@ -56,6 +58,7 @@ export class CatalogApi extends Construct {
 
     this.authorizerFunction = new PortolanFunction(this, 'Authorizer', {
       entry: 'functions/authorizer/handler.ts',
+      serviceName: serviceNames.authorizer,
       description: 'Portolan JWT authorizer',
       // 256 MB: RS256 verification is light; results are cached per token by API Gateway.
       memorySize: 256,

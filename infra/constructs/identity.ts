@@ -33,6 +33,7 @@ import { addIdentityProvider, type IdentityProviderConfig } from '#infra/constru
 import { PortolanFunction } from '#infra/constructs/portolan-function';
 import { portolanScopes } from '#shared/auth/principal';
 import type { TrustedIssuer } from '#shared/auth/token-verifier';
+import { serviceNames } from '#shared/metrics/metric-names';
 
 export interface ExternalIssuer {
   /** `https://token.actions.githubusercontent.com`, an Okta or Entra ID issuer, ... */
@@ -201,6 +202,7 @@ export class Identity extends Construct {
 
       this.preTokenFunction = new PortolanFunction(this, 'PreToken', {
         entry: 'functions/pre-token/handler.ts',
+        serviceName: serviceNames.preToken,
         description: 'Portolan pre-token-generation trigger (people: groups, email, name)',
         // 128 MB: string handling on one small event; Cognito waits at most 5 s for a trigger.
         memorySize: 128,

@@ -18,6 +18,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import { serviceNames } from '#shared/metrics/metric-names';
 
 /**
  * The enrich function's memory. It also sizes each invocation's
@@ -143,6 +144,7 @@ export class IngestPipeline extends Construct {
 
     this.enrichFunction = new PortolanFunction(this, 'Enrich', {
       entry: 'functions/enrich/handler.ts',
+      serviceName: serviceNames.enrich,
       description: 'Portolan telemetry enrichment',
       // 1024 MB: a 6 MB batch peaks at ~165-250 MB RSS (bench/enrich), so memory is not the limit; CPU
       // is (decode/encode, 35k-300k records/s per full core by format), and Lambda's CPU share scales with memory.

@@ -23,7 +23,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { dependencyUnavailableMetric } from '#shared/http/dependency-outage';
+import { apiMetrics, enrichMetrics, metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
 
 export interface ObservabilityProps {
   functions: { api: IFunction; authorizer: IFunction; enrich: IFunction };
@@ -89,11 +89,11 @@ export class Observability extends Construct {
     // Counted by the API function (EMF) for each request answered 503 because DynamoDB could
     // not be reached, timed out or throttled: names the cause that Api5xx only shows as a number.
     const dependencyUnavailable = new Metric({
-      namespace: 'Portolan',
-      metricName: dependencyUnavailableMetric,
+      namespace: metricsNamespace,
+      metricName: apiMetrics.dependencyUnavailable,
       statistic: 'Sum',
       period,
-      dimensionsMap: { service: 'portolan-api' },
+      dimensionsMap: { service: serviceNames.api },
     });
     alarm(
       'ApiDependencyUnavailable',
@@ -104,24 +104,24 @@ export class Observability extends Construct {
 
     const enriched = (name: string) =>
       new Metric({
-        namespace: 'Portolan',
+        namespace: metricsNamespace,
         metricName: name,
         statistic: 'Sum',
         period,
-        dimensionsMap: { service: 'portolan-enrich' },
+        dimensionsMap: { service: serviceNames.enrich },
       });
     this.dashboard = new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
         [
           new GraphWidget({
-            title: 'Enrichment: records',
+            title: 'Enrichment: records and sources',
             left: [
-              'RecordsIn',
-              'RecordsEnriched',
-              'RecordsPassedThrough',
-              'RecordsUnowned',
-              'RecordsUnresolved',
+              enrichMetrics.recordsIn,
+              enrichMetrics.recordsEnriched,
+              enrichMetrics.recordsPassedThrough,
+              enrichMetrics.sourcesUnowned,
+              enrichMetrics.sourcesUnresolved,
             ].map(enriched),
           }),
           new GraphWidget({
@@ -129,7 +129,10 @@ export class Observability extends Construct {
             left: [
               new MathExpression({
                 expression: 'hits / (hits + misses)',
-                usingMetrics: { hits: enriched('CacheHits'), misses: enriched('CacheMisses') },
+                usingMetrics: {
+                  hits: enriched(enrichMetrics.cacheHits),
+                  misses: enriched(enrichMetrics.cacheMisses),
+                },
                 label: 'hit ratio',
                 period,
               }),

@@ -12,12 +12,15 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { metricsNamespace, type ServiceName } from '#shared/metrics/metric-names';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
 export interface PortolanFunctionProps {
   /** Handler module, relative to the project root, exporting `handler`. */
   entry: string;
+  /** Its logs' `service` key and its metrics' `service` dimension, which alarms and dashboards select on. */
+  serviceName: ServiceName;
   description: string;
   /** MB; chosen per function from the benchmarks (see the call sites). */
   memorySize: number;
@@ -54,8 +57,8 @@ export class PortolanFunction extends NodejsFunction {
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: `portolan-${id.toLowerCase()}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Portolan',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },

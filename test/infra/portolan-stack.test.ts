@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { auditWriteActionsDenied } from '#infra/constructs/data-tables';
+import { enrichMetrics, metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
 import { auditTable, catalogTable } from '#shared/store/table-definitions';
 import { logicalId, policyStatements, synthStack } from './synth.ts';
 
@@ -274,6 +275,28 @@ describe('observability', () => {
       Endpoint: 'oncall@acme.example',
     });
     full.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('graphs the metrics the enricher publishes, under the service name the enricher runs with', () => {
+    const [dashboard] = Object.values(full.findResources('AWS::CloudWatch::Dashboard')) as {
+      Properties: { DashboardBody: unknown };
+    }[];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const name of [
+      enrichMetrics.recordsIn,
+      enrichMetrics.sourcesUnowned,
+      enrichMetrics.sourcesUnresolved,
+    ])
+      assert.ok(body.includes(`\\"${name}\\"`), `the dashboard graphs ${name}`);
+    assert.ok(!body.includes('RecordsUnowned'), 'sources are not counted as records');
+    assert.ok(body.includes(`\\"service\\",\\"${serviceNames.enrich}\\"`), body);
+    const [enrich] = Object.values(
+      full.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Portolan telemetry enrichment' },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } }[];
+    assert.equal(enrich?.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, serviceNames.enrich);
+    assert.equal(enrich?.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE, metricsNamespace);
   });
 
   it('alarms when the API answers 503 because DynamoDB is unavailable (its DependencyUnavailable metric)', () => {

@@ -32,6 +32,7 @@ import { type EntityRef, entityRef, referencesOf } from '#shared/catalog/entity-
 import { jsonResponse } from '#shared/http/json-response';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { validationProblem } from '#shared/http/validation-problem';
+import { apiMetrics } from '#shared/metrics/metric-names';
 import { type CatalogStore, type StoredDocument, StoreError } from '#shared/store/catalog-store';
 
 const flags = new Set(['dryRun', 'prune']);
@@ -194,11 +195,11 @@ export const applyRoute = (deps: ApiDeps): ApiRoute => ({
             ctx,
           );
           applied.push(report(change, { version: result.entity.version }));
-          deps.metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+          deps.metrics.addMetric(apiMetrics.catalogChanges, MetricUnit.Count, 1);
         } else if (change.action === 'delete') {
           await store.delete(change.kind, change.id, change.expected, ctx);
           applied.push(report(change));
-          deps.metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+          deps.metrics.addMetric(apiMetrics.catalogChanges, MetricUnit.Count, 1);
         } else applied.push(report(change, { version: change.expected }));
       } catch (error) {
         if (!(error instanceof StoreError)) throw error;
