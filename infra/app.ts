@@ -14,6 +14,7 @@ import {
   peopleSettingsSchemas,
 } from '#infra/constructs/identity-providers';
 import { PortolanStack, type PortolanStackProps } from '#infra/portolan-stack';
+import type { InputFormat } from '#shared/telemetry/record-codec';
 
 /** Reads the context into stack props; exported so tests synthesize exactly what `cdk deploy` does. */
 export function stackPropsFromContext(app: App): PortolanStackProps {
@@ -41,7 +42,14 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
   };
   const people = peopleSettingsSchemas;
   const refreshDays = validated('peopleRefreshTokenDays', people.peopleRefreshTokenDays);
-  const number = (key: string) => (text(key) === undefined ? undefined : Number(text(key)));
+  /** A number setting: digits (and a decimal point) only, so `60s` is refused, not NaN. */
+  const number = (key: string) => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(value))
+      throw new Error(`invalid context: ${key}: ${value} is not a number`);
+    return Number(value);
+  };
   const account = text('account');
   const region = text('region');
   const props: PortolanStackProps = {
@@ -59,7 +67,7 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
       number('cacheTtlSeconds') === undefined
         ? undefined
         : Duration.seconds(number('cacheTtlSeconds') as number),
-    inputFormat: text('inputFormat'),
+    inputFormat: text('inputFormat') as InputFormat | undefined,
     otlpEndpoint: text('otlpEndpoint'),
     otlpTokenSecretArn: text('otlpTokenSecretArn'),
     corsOrigins: json<string[]>('corsOrigins'),

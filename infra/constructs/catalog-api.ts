@@ -13,21 +13,37 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import { checkDuration, checkPositive, checkUrl, checkWholeNumber } from '#infra/constructs/prop-checks';
 import type { TrustedIssuer } from '#shared/auth/token-verifier';
 import { serviceNames } from '#shared/metrics/metric-names';
 
 export interface CatalogApiProps {
-  tables: DataTables;
-  trustedIssuers: TrustedIssuer[];
+  /** The catalog and audit tables the API function reads and writes. */
+  readonly tables: DataTables;
+  /** Token issuers the authorizer trusts (at least one). */
+  readonly trustedIssuers: TrustedIssuer[];
   /** The longest a presented token may still be valid (`exp` − now); longer-lived tokens are refused. @default 24 hours */
-  maxTokenLifetime?: Duration;
-  /** Steady-state requests per second across the API. @default 50 */
-  rateLimit?: number;
-  /** Burst of requests. @default 100 */
-  burstLimit?: number;
-  /** Browser origins allowed by CORS. @default none: CORS off */
-  corsOrigins?: string[];
-  logRetention?: RetentionDays;
+  readonly maxTokenLifetime?: Duration;
+  /** Steady-state requests per second across the API (positive). @default 50 */
+  readonly rateLimit?: number;
+  /** Burst of requests (a whole number, at least 1). @default 100 */
+  readonly burstLimit?: number;
+  /** Browser origins allowed by CORS (`https://…`, or `http://…` for local tools). @default none: CORS off */
+  readonly corsOrigins?: string[];
+  /** Retention of the functions' logs. @default one month */
+  readonly logRetention?: RetentionDays;
+}
+
+/** Refuses props API Gateway or the authorizer would refuse later, naming the prop. */
+function checkCatalogApiProps(props: CatalogApiProps): void {
+  const construct = 'CatalogApi';
+  if (props.trustedIssuers.length === 0)
+    throw new Error(`${construct}: trustedIssuers must list at least one issuer (got none)`);
+  checkDuration(construct, 'maxTokenLifetime', props.maxTokenLifetime, 'seconds', 1, Number.MAX_SAFE_INTEGER);
+  checkPositive(construct, 'rateLimit', props.rateLimit);
+  checkWholeNumber(construct, 'burstLimit', props.burstLimit, 1, Number.MAX_SAFE_INTEGER);
+  for (const [i, origin] of (props.corsOrigins ?? []).entries())
+    checkUrl(construct, `corsOrigins[${i}]`, origin, ['https:', 'http:']);
 }
 
 export class CatalogApi extends Construct {
@@ -39,6 +55,7 @@ export class CatalogApi extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogApiProps) {
     super(scope, id);
+    checkCatalogApiProps(props);
     const { tables } = props;
 
     this.apiFunction = new PortolanFunction(this, 'Api', {
