@@ -37,7 +37,7 @@ const clients: Record<'api' | 'authorizer' | 'enrich', { name: string; from: str
 };
 
 function tracedEntry(fn: keyof typeof clients): string {
-  const file = join(outDir, `${fn}-traced.ts`);
+  const file = join(outDir, `${fn}-traced.mjs`);
   writeFileSync(
     file,
     [

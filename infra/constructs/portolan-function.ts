@@ -7,7 +7,7 @@
  *
  * No X-Ray tracing: without a tracer instrumenting the SDK clients it records
  * only what the Lambda metrics already show, yet it needs the one `Resource: *`
- * grant X-Ray allows; and Powertools Tracer costs 1.07-1.41x init time and
+ * grant X-Ray allows; and Powertools Tracer costs 1.1-1.7x init time and
  * ~125 KB of bundle per function (measured side by side, docs/benchmarks.md).
  */
 import { join } from 'node:path';
