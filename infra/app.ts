@@ -15,6 +15,7 @@ import {
 } from '#infra/constructs/identity-providers';
 import { PortolanStack, type PortolanStackProps } from '#infra/portolan-stack';
 import { type OwnershipAttributes, parseOwnershipAttributesText } from '#shared/ownership/stamped-attributes';
+import type { InputFormat } from '#shared/telemetry/record-codec';
 
 /** Reads the context into stack props; exported so tests synthesize exactly what `cdk deploy` does. */
 export function stackPropsFromContext(app: App): PortolanStackProps {
@@ -42,7 +43,14 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
   };
   const people = peopleSettingsSchemas;
   const refreshDays = validated('peopleRefreshTokenDays', people.peopleRefreshTokenDays);
-  const number = (key: string) => (text(key) === undefined ? undefined : Number(text(key)));
+  /** A number setting: digits (and a decimal point) only, so `60s` is refused, not NaN. */
+  const number = (key: string) => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(value))
+      throw new Error(`invalid context: ${key}: ${value} is not a number`);
+    return Number(value);
+  };
   const account = text('account');
   const region = text('region');
   const props: PortolanStackProps = {
@@ -60,7 +68,7 @@ export function stackPropsFromContext(app: App): PortolanStackProps {
       number('cacheTtlSeconds') === undefined
         ? undefined
         : Duration.seconds(number('cacheTtlSeconds') as number),
-    inputFormat: text('inputFormat'),
+    inputFormat: text('inputFormat') as InputFormat | undefined,
     otlpEndpoint: text('otlpEndpoint'),
     otlpTokenSecretArn: text('otlpTokenSecretArn'),
     corsOrigins: json<string[]>('corsOrigins'),

@@ -22,33 +22,33 @@ export interface PortolanStackProps
     Omit<IngestPipelineProps, 'tables'>,
     Pick<CatalogApiProps, 'corsOrigins' | 'logRetention' | 'maxTokenLifetime'> {
   /** Cognito hosted domain prefix (globally unique). */
-  cognitoDomainPrefix: string;
+  readonly cognitoDomainPrefix: string;
   /** OIDC issuers trusted besides the user pool (GitHub Actions, Okta, Entra ID...). */
-  oidcIssuers?: ExternalIssuer[];
+  readonly oidcIssuers?: ExternalIssuer[];
   /** The company IdPs people sign in through (docs/deployment.md: Sign-in for people). @default none */
-  identityProviders?: IdentityProviderConfig[];
+  readonly identityProviders?: IdentityProviderConfig[];
   /** Managed-login redirect URLs of the people app client. @default the CLI's loopback */
-  peopleCallbackUrls?: string[];
+  readonly peopleCallbackUrls?: string[];
   /** Sign-out redirect URLs. @default the callback URLs */
-  peopleLogoutUrls?: string[];
+  readonly peopleLogoutUrls?: string[];
   /** A person's refresh token lifetime. @default 30 days */
-  peopleRefreshTokenValidity?: Duration;
+  readonly peopleRefreshTokenValidity?: Duration;
   /** Let the pool's own (admin-created) users sign in too. @default false */
-  peopleCognitoUsers?: boolean;
+  readonly peopleCognitoUsers?: boolean;
   /** Groups (`<idp-name>:<group>`) whose members administer Portolan, passed as `ADMIN_GROUPS`. */
-  adminGroups?: string[];
+  readonly adminGroups?: string[];
   /** API Gateway steady-state requests per second. */
-  apiRateLimit?: number;
+  readonly apiRateLimit?: number;
   /** API Gateway burst. */
-  apiBurstLimit?: number;
+  readonly apiBurstLimit?: number;
   /** Subscribed to the alarm topic. */
-  alarmEmail?: string;
+  readonly alarmEmail?: string;
   /** Turn on `builtin/team-members`: people change their teams' services and repositories. @default false */
-  teamMembersPolicy?: boolean;
+  readonly teamMembersPolicy?: boolean;
   /** How often an audit digest is signed. @default 1 hour */
-  auditDigestInterval?: Duration;
+  readonly auditDigestInterval?: Duration;
   /** How long each digest is locked (Object Lock, compliance mode). @default 365 days */
-  auditDigestRetention?: Duration;
+  readonly auditDigestRetention?: Duration;
 }
 
 export class PortolanStack extends Stack {

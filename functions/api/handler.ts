@@ -7,7 +7,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
@@ -30,6 +29,8 @@ import { DependencyUnavailable } from '#shared/http/dependency-outage';
 import { problems } from '#shared/http/problem';
 import { problemJsonErrors } from '#shared/http/problem-json-errors';
 import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
+import { metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
+import { publishRecordedMetrics } from '#shared/metrics/publish-recorded-metrics';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
 import { observeServiceWrites, SelectorSnapshot } from '#shared/ownership/selector-snapshot';
@@ -79,7 +80,7 @@ export function makeApiHandler(given: ApiDeps) {
   });
   return middy<ApiEvent, Result, Error, ApiContext>()
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .use(logMetrics(deps.metrics))
+    .use(publishRecordedMetrics(deps.metrics))
     .use(bodySizeLimit())
     .use(requirePrincipal())
     .use(routeParametersFromPath)
@@ -118,8 +119,8 @@ export function apiDepsFromEnv(
       settings: authorizationSettingsFromEnv(env),
     }),
     logger,
-    // Metrics warnings (e.g. a GET that records no metric) go through the logger and its level.
-    metrics: new Metrics({ logger }),
+    // Metrics warnings go through the logger and its level.
+    metrics: new Metrics({ logger, namespace: metricsNamespace, serviceName: serviceNames.api }),
     ...auditDigestsFromEnv(env),
   };
 }

@@ -8,7 +8,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { deliverToKinesis } from '#functions/enrich/kinesis-delivery';
@@ -21,6 +20,13 @@ import {
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 import { wholeNumberFromEnv } from '#shared/config/env-numbers';
 import { requiredEnv } from '#shared/config/required-env';
+import {
+  enrichMetrics,
+  metricsNamespace,
+  passThroughMetric,
+  serviceNames,
+} from '#shared/metrics/metric-names';
+import { publishRecordedMetrics } from '#shared/metrics/publish-recorded-metrics';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { parseOwnershipAttributesText, stampedAttributeSet } from '#shared/ownership/stamped-attributes';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
@@ -56,7 +62,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
   const { logger, metrics } = deps;
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishRecordedMetrics(metrics))
     .handler(async (event, context) => {
       const records = event.Records.map((r) => ({
         id: r.kinesis.sequenceNumber,
@@ -82,7 +88,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
           otlp.map((o) => ({ ...(o.otlp as Omit<OtlpPayload, 'data'>), data: o.data })),
           { remainingMs: context.getRemainingTimeInMillis() },
         );
-        metrics.addMetric('OtlpForwardFailures', MetricUnit.Count, forwarded.failed);
+        metrics.addMetric(enrichMetrics.otlpForwardFailures, MetricUnit.Count, forwarded.failed);
         if (forwarded.failed)
           logger.warn('OTLP forwarding failed for some records', {
             failed: forwarded.failed,
@@ -94,35 +100,31 @@ export function makeEnrichHandler(deps: EnrichDeps) {
 
       const stats = deps.catalog.stats;
       const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-      count('RecordsIn', counts.recordsIn);
-      count('RecordsEnriched', counts.recordsEnriched);
-      count('RecordsPassedThrough', counts.recordsPassedThrough);
-      count('RecordsQuarantined', quarantined.length);
+      count(enrichMetrics.recordsIn, counts.recordsIn);
+      count(enrichMetrics.recordsEnriched, counts.recordsEnriched);
+      count(enrichMetrics.recordsPassedThrough, counts.recordsPassedThrough);
+      count(enrichMetrics.recordsQuarantined, quarantined.length);
       for (const [reason, n] of Object.entries(counts.passedThrough)) count(passThroughMetric(reason), n);
       logPassThroughs(logger, counts.firstPassThrough, counts.passedThrough);
-      count('ControlMessages', counts.controlMessages);
-      count('SourcesOwned', counts.sourcesOwned);
-      count('RecordsUnowned', counts.sourcesUnowned);
-      count('RecordsUnresolved', counts.sourcesUnresolved);
-      count('UnownedSourcesDropped', deps.unowned.stats.dropped - before.unownedDropped);
+      count(enrichMetrics.controlMessages, counts.controlMessages);
+      count(enrichMetrics.sourcesOwned, counts.sourcesOwned);
+      count(enrichMetrics.sourcesUnowned, counts.sourcesUnowned);
+      count(enrichMetrics.sourcesUnresolved, counts.sourcesUnresolved);
+      count(enrichMetrics.unownedSourcesDropped, deps.unowned.stats.dropped - before.unownedDropped);
       const hits = stats.hits - before.hits;
       const misses = stats.misses - before.misses;
-      count('CacheHits', hits);
-      count('CacheMisses', misses);
+      count(enrichMetrics.cacheHits, hits);
+      count(enrichMetrics.cacheMisses, misses);
       if (hits + misses > 0)
-        metrics.addMetric('CacheHitRatio', MetricUnit.Percent, (100 * hits) / (hits + misses));
-      count('CatalogReads', stats.catalogReads - before.catalogReads);
-      count('DeliveryFailures', failed.size);
+        metrics.addMetric(enrichMetrics.cacheHitRatio, MetricUnit.Percent, (100 * hits) / (hits + misses));
+      count(enrichMetrics.catalogReads, stats.catalogReads - before.catalogReads);
+      count(enrichMetrics.deliveryFailures, failed.size);
       if (failed.size) logger.warn('records not delivered; Lambda will retry them', { failed: failed.size });
 
       // Lambda resumes from the lowest failed sequence number; naming them all is harmless.
       return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
     });
 }
-
-/** `decompression-budget` → `PassedThroughDecompressionBudget`. */
-const passThroughMetric = (reason: string) =>
-  `PassedThrough${reason.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
 
 /** One warning per batch naming each reason's count and first record; control messages and empty records are routine. */
 function logPassThroughs(
@@ -183,7 +185,7 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
     }),
     ...(env.OTLP_ENDPOINT ? { forward: makeOtlpForwarder(otlpForwarderOptionsFromEnv(env)) } : {}),
     logger,
-    metrics: new Metrics({ logger }),
+    metrics: new Metrics({ logger, namespace: metricsNamespace, serviceName: serviceNames.enrich }),
   };
 }
 

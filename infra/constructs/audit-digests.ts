@@ -31,15 +31,19 @@ import {
 import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import { checkDuration } from '#infra/constructs/prop-checks';
+import { serviceNames } from '#shared/metrics/metric-names';
 import { auditHeadPartition } from '#shared/store/audit-heads';
 
 export interface AuditDigestsProps {
-  tables: DataTables;
-  /** How often a digest is signed: the longest a tampering of the tables can stay unanchored. @default 1 hour */
-  interval?: Duration;
-  /** How long each digest object is locked (compliance mode). @default 365 days */
-  retention?: Duration;
-  logRetention?: RetentionDays;
+  /** The tables whose audit heads are signed. */
+  readonly tables: DataTables;
+  /** How often a digest is signed: the longest a tampering of the tables can stay unanchored. Whole minutes, 1 to 1440. @default 1 hour */
+  readonly interval?: Duration;
+  /** How long each digest object is locked (compliance mode). Whole days, at least 1. @default 365 days */
+  readonly retention?: Duration;
+  /** Retention of the digest function's logs. @default one month */
+  readonly logRetention?: RetentionDays;
 }
 
 /** What no one may do to digest objects, asserted on the template. */
@@ -62,6 +66,8 @@ export class AuditDigests extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditDigestsProps) {
     super(scope, id);
+    checkDuration('AuditDigests', 'interval', props.interval, 'minutes', 1, 1440);
+    checkDuration('AuditDigests', 'retention', props.retention, 'days', 1, 36_500);
     this.bucket = new Bucket(this, 'Bucket', {
       versioned: true,
       objectLockEnabled: true,
@@ -86,6 +92,7 @@ export class AuditDigests extends Construct {
 
     this.digestFunction = new PortolanFunction(this, 'Digest', {
       entry: 'functions/digest/handler.ts',
+      serviceName: serviceNames.digest,
       description: 'Portolan: signs the audit heads into the next digest',
       // One Query of the heads, a Merkle root and one signature: small and short.
       memorySize: 256,

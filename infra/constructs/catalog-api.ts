@@ -13,20 +13,37 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import { checkDuration, checkPositive, checkUrl, checkWholeNumber } from '#infra/constructs/prop-checks';
 import type { TrustedIssuer } from '#shared/auth/token-verifier';
+import { serviceNames } from '#shared/metrics/metric-names';
 
 export interface CatalogApiProps {
-  tables: DataTables;
-  trustedIssuers: TrustedIssuer[];
+  /** The catalog and audit tables the API function reads and writes. */
+  readonly tables: DataTables;
+  /** Token issuers the authorizer trusts (at least one). */
+  readonly trustedIssuers: TrustedIssuer[];
   /** The longest a presented token may still be valid (`exp` − now); longer-lived tokens are refused. @default 24 hours */
-  maxTokenLifetime?: Duration;
-  /** Steady-state requests per second across the API. @default 50 */
-  rateLimit?: number;
-  /** Burst of requests. @default 100 */
-  burstLimit?: number;
-  /** Browser origins allowed by CORS. @default none: CORS off */
-  corsOrigins?: string[];
-  logRetention?: RetentionDays;
+  readonly maxTokenLifetime?: Duration;
+  /** Steady-state requests per second across the API (positive). @default 50 */
+  readonly rateLimit?: number;
+  /** Burst of requests (a whole number, at least 1). @default 100 */
+  readonly burstLimit?: number;
+  /** Browser origins allowed by CORS (`https://…`, or `http://…` for local tools). @default none: CORS off */
+  readonly corsOrigins?: string[];
+  /** Retention of the functions' logs. @default one month */
+  readonly logRetention?: RetentionDays;
+}
+
+/** Refuses props API Gateway or the authorizer would refuse later, naming the prop. */
+function checkCatalogApiProps(props: CatalogApiProps): void {
+  const construct = 'CatalogApi';
+  if (props.trustedIssuers.length === 0)
+    throw new Error(`${construct}: trustedIssuers must list at least one issuer (got none)`);
+  checkDuration(construct, 'maxTokenLifetime', props.maxTokenLifetime, 'seconds', 1, Number.MAX_SAFE_INTEGER);
+  checkPositive(construct, 'rateLimit', props.rateLimit);
+  checkWholeNumber(construct, 'burstLimit', props.burstLimit, 1, Number.MAX_SAFE_INTEGER);
+  for (const [i, origin] of (props.corsOrigins ?? []).entries())
+    checkUrl(construct, `corsOrigins[${i}]`, origin, ['https:', 'http:']);
 }
 
 export class CatalogApi extends Construct {
@@ -38,10 +55,12 @@ export class CatalogApi extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogApiProps) {
     super(scope, id);
+    checkCatalogApiProps(props);
     const { tables } = props;
 
     this.apiFunction = new PortolanFunction(this, 'Api', {
       entry: 'functions/api/handler.ts',
+      serviceName: serviceNames.api,
       description: 'Portolan catalog API',
       // 512 MB: Lambda's CPU share scales with memory, and init (114 ms on a full local core,
       // bench/coldstart) and the handler's own time (5 ms GET, 44 ms PUT, bench/api) are CPU-bound
@@ -56,6 +75,7 @@ export class CatalogApi extends Construct {
 
     this.authorizerFunction = new PortolanFunction(this, 'Authorizer', {
       entry: 'functions/authorizer/handler.ts',
+      serviceName: serviceNames.authorizer,
       description: 'Portolan JWT authorizer',
       // 256 MB: RS256 verification is light; results are cached per token by API Gateway.
       memorySize: 256,

@@ -31,43 +31,66 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { addIdentityProvider, type IdentityProviderConfig } from '#infra/constructs/identity-providers';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
+import { checkDuration, checkPattern } from '#infra/constructs/prop-checks';
 import { portolanScopes } from '#shared/auth/principal';
 import type { TrustedIssuer } from '#shared/auth/token-verifier';
+import { serviceNames } from '#shared/metrics/metric-names';
 
 export interface ExternalIssuer {
   /** `https://token.actions.githubusercontent.com`, an Okta or Entra ID issuer, ... */
-  issuer: string;
+  readonly issuer: string;
   /** Audiences accepted in `aud` (e.g. the one GitHub Actions jobs request). */
-  audience: string[];
+  readonly audience: string[];
   /** When the issuer's JWKS is not at `<issuer>/.well-known/jwks.json`. */
-  jwksUri?: string;
+  readonly jwksUri?: string;
   /** Accept tokens whose `aud` lists several audiences. @default false */
-  allowMultipleAudiences?: boolean;
+  readonly allowMultipleAudiences?: boolean;
 }
 
 export interface IdentityProps {
-  /** Prefix of the Cognito hosted domain: `<prefix>.auth.<region>.amazoncognito.com`. Globally unique. */
-  domainPrefix: string;
+  /** Prefix of the Cognito hosted domain: `<prefix>.auth.<region>.amazoncognito.com`. Globally unique; lowercase letters, digits and hyphens. */
+  readonly domainPrefix: string;
   /** Issuers trusted besides the user pool. @default none */
-  externalIssuers?: ExternalIssuer[];
-  /** Access token lifetime for CI clients. @default 15 minutes (short-lived by design) */
-  accessTokenValidity?: Duration;
+  readonly externalIssuers?: ExternalIssuer[];
+  /** Access token lifetime for CI clients, 5 minutes to 1 day. @default 15 minutes (short-lived by design) */
+  readonly accessTokenValidity?: Duration;
   /** The company's identity providers people sign in through. @default none: only machines get tokens */
-  identityProviders?: IdentityProviderConfig[];
+  readonly identityProviders?: IdentityProviderConfig[];
   /** The people app client; created when an identity provider is configured or `cognitoUsers` is set. */
-  people?: PeopleSignInProps;
-  logRetention?: RetentionDays;
+  readonly people?: PeopleSignInProps;
+  /** Retention of the pre-token trigger's logs. @default one month */
+  readonly logRetention?: RetentionDays;
 }
 
 export interface PeopleSignInProps {
   /** Where managed login may redirect with the code. @default the CLI's loopback: http://localhost:8400/callback (`portolan login --callback-url`) */
-  callbackUrls?: string[];
+  readonly callbackUrls?: string[];
   /** Where sign-out may redirect. @default the callback URLs */
-  logoutUrls?: string[];
-  /** How long a person stays signed in without signing in at the IdP again. @default 30 days */
-  refreshTokenValidity?: Duration;
+  readonly logoutUrls?: string[];
+  /** How long a person stays signed in without signing in at the IdP again, 1 hour to 3650 days. @default 30 days */
+  readonly refreshTokenValidity?: Duration;
   /** Also let users of the pool itself sign in (admin-created; their Cognito groups become `cognito:<group>`). @default false */
-  cognitoUsers?: boolean;
+  readonly cognitoUsers?: boolean;
+}
+
+/** Refuses props Cognito would refuse at deploy, naming the prop. */
+function checkIdentityProps(props: IdentityProps): void {
+  checkPattern(
+    'Identity',
+    'domainPrefix',
+    props.domainPrefix,
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'lowercase letters, digits and hyphens (1-63, not starting or ending with a hyphen)',
+  );
+  checkDuration('Identity', 'accessTokenValidity', props.accessTokenValidity, 'minutes', 5, 1440);
+  checkDuration(
+    'Identity',
+    'people.refreshTokenValidity',
+    props.people?.refreshTokenValidity,
+    'minutes',
+    60,
+    3650 * 1440,
+  );
 }
 
 /** Cognito allows plain http only for `localhost`, and compares redirect URIs exactly, port included. */
@@ -93,6 +116,7 @@ export class Identity extends Construct {
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
+    checkIdentityProps(props);
     const identityProviders = props.identityProviders ?? [];
     const peopleSignIn = identityProviders.length > 0 || props.people?.cognitoUsers === true;
     this.userPool = new UserPool(this, 'UserPool', {
@@ -201,6 +225,7 @@ export class Identity extends Construct {
 
       this.preTokenFunction = new PortolanFunction(this, 'PreToken', {
         entry: 'functions/pre-token/handler.ts',
+        serviceName: serviceNames.preToken,
         description: 'Portolan pre-token-generation trigger (people: groups, email, name)',
         // 128 MB: string handling on one small event; Cognito waits at most 5 s for a trigger.
         memorySize: 128,

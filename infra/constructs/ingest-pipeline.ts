@@ -19,10 +19,19 @@ import { Construct } from 'constructs';
 import type { DataTables } from '#infra/constructs/data-tables';
 import { PortolanFunction } from '#infra/constructs/portolan-function';
 import {
+  checkDuration,
+  checkOneOf,
+  checkRequires,
+  checkUrl,
+  checkWholeNumber,
+} from '#infra/constructs/prop-checks';
+import { serviceNames } from '#shared/metrics/metric-names';
+import {
   type OwnershipAttributes,
   ownershipAttributesText,
   stampedAttributeSet,
 } from '#shared/ownership/stamped-attributes';
+import { type InputFormat, inputFormats } from '#shared/telemetry/record-codec';
 
 /**
  * The enrich function's memory. It also sizes each invocation's
@@ -32,24 +41,26 @@ import {
 export const enrichMemoryMiB = 1024;
 
 export interface IngestPipelineProps {
-  tables: DataTables;
+  /** The catalog the enrich function reads (and whose `unowned` items it updates). */
+  readonly tables: DataTables;
   /** Adopt this stream instead of creating one. @default a new on-demand stream */
-  inputStreamArn?: string;
-  /** The adopted stream's KMS key, when it uses a customer managed key. */
-  inputStreamKeyArn?: string;
-  /** Concurrent batches per shard (1-10). @default 1 (keeps per-shard order) */
-  parallelizationFactor?: number;
-  /** Records per invocation. @default 10000 (the benchmarks' full batch) */
-  batchSize?: number;
-  /** How long the catalog is cached in a warm function. @default 60 seconds */
-  cacheTtl?: Duration;
+  readonly inputStreamArn?: string;
+  /** The adopted stream's KMS key, when it uses a customer managed key; only with `inputStreamArn`. */
+  readonly inputStreamKeyArn?: string;
+  /** Concurrent batches per shard, 1-10. @default 1 (keeps per-shard order) */
+  readonly parallelizationFactor?: number;
+  /** Records per invocation, 1-10000. @default 10000 (the benchmarks' full batch) */
+  readonly batchSize?: number;
+  /** How long the catalog is cached in a warm function, whole seconds up to a day. @default 60 seconds */
+  readonly cacheTtl?: Duration;
   /** `auto`, or a fixed input format for protobuf streams (`otlp-proto-traces`, ...). @default auto */
-  inputFormat?: string;
-  /** Also forward enriched OTLP to this OTLP/HTTP endpoint. */
-  otlpEndpoint?: string;
-  /** The secret holding its access token. @default a new, empty secret when otlpEndpoint is set */
-  otlpTokenSecretArn?: string;
-  logRetention?: RetentionDays;
+  readonly inputFormat?: InputFormat;
+  /** Also forward enriched OTLP to this OTLP/HTTP endpoint (https). @default no forwarding */
+  readonly otlpEndpoint?: string;
+  /** The secret holding its access token; only with `otlpEndpoint`. @default a new, empty secret when otlpEndpoint is set */
+  readonly otlpTokenSecretArn?: string;
+  /** Retention of the enrich function's logs. @default one month */
+  readonly logRetention?: RetentionDays;
   /**
    * Records the enricher does not stamp (undecodable, over the record size,
    * past the decompression limits, partly unreadable): `passthrough` writes
@@ -58,13 +69,13 @@ export interface IngestPipelineProps {
    * Portolan vouches for (a producer's own `ownership.*` included).
    * @default passthrough
    */
-  unvouchedRecords?: 'passthrough' | 'quarantine';
+  readonly unvouchedRecords?: 'passthrough' | 'quarantine';
   /**
    * Maximum record size of the streams this creates, in KiB (Kinesis allows
    * 1024-10240); the enricher passes through a record it would enrich past it.
    * @default 1024
    */
-  maxRecordSizeKiB?: number;
+  readonly maxRecordSizeKiB?: number;
   /**
    * The `ownership.*` attributes stamped on each record: `minimal` (status,
    * team, service, match), `standard` (also the team's name, on-call and
@@ -73,7 +84,33 @@ export interface IngestPipelineProps {
    * removed whatever the choice.
    * @default full
    */
-  ownershipAttributes?: OwnershipAttributes;
+  readonly ownershipAttributes?: OwnershipAttributes;
+}
+
+/** Refuses props CloudFormation or the enrich function would refuse later, naming the prop. */
+function checkIngestProps(props: IngestPipelineProps): void {
+  const construct = 'IngestPipeline';
+  checkWholeNumber(construct, 'parallelizationFactor', props.parallelizationFactor, 1, 10);
+  checkWholeNumber(construct, 'batchSize', props.batchSize, 1, 10_000);
+  checkDuration(construct, 'cacheTtl', props.cacheTtl, 'seconds', 0, 86_400);
+  checkOneOf(construct, 'inputFormat', props.inputFormat, inputFormats);
+  checkUrl(construct, 'otlpEndpoint', props.otlpEndpoint);
+  checkRequires(
+    construct,
+    'otlpTokenSecretArn',
+    props.otlpTokenSecretArn,
+    'otlpEndpoint',
+    props.otlpEndpoint,
+  );
+  checkRequires(
+    construct,
+    'inputStreamKeyArn',
+    props.inputStreamKeyArn,
+    'inputStreamArn',
+    props.inputStreamArn,
+  );
+  checkOneOf(construct, 'unvouchedRecords', props.unvouchedRecords, ['passthrough', 'quarantine']);
+  checkWholeNumber(construct, 'maxRecordSizeKiB', props.maxRecordSizeKiB, 1024, 10_240);
 }
 
 export class IngestPipeline extends Construct {
@@ -88,11 +125,8 @@ export class IngestPipeline extends Construct {
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
     const retention = Duration.days(7);
-    if (![undefined, 'passthrough', 'quarantine'].includes(props.unvouchedRecords))
-      throw new Error('unvouchedRecords must be passthrough or quarantine');
+    checkIngestProps(props);
     const maxRecordSizeKiB = props.maxRecordSizeKiB ?? 1024;
-    if (!Number.isInteger(maxRecordSizeKiB) || maxRecordSizeKiB < 1024 || maxRecordSizeKiB > 10240)
-      throw new Error('maxRecordSizeKiB must be a whole number of KiB from 1024 to 10240');
     const ownershipAttributes = props.ownershipAttributes ?? 'full';
     stampedAttributeSet(ownershipAttributes, 'ownershipAttributes');
     /** The record size on a stream this creates; left to Kinesis's default (1 MiB) unless set. */
@@ -159,6 +193,7 @@ export class IngestPipeline extends Construct {
 
     this.enrichFunction = new PortolanFunction(this, 'Enrich', {
       entry: 'functions/enrich/handler.ts',
+      serviceName: serviceNames.enrich,
       description: 'Portolan telemetry enrichment',
       // 1024 MB: a 6 MB batch peaks at ~165-250 MB RSS (bench/enrich), so memory is not the limit; CPU
       // is (decode/encode, 35k-300k records/s per full core by format), and Lambda's CPU share scales with memory.

@@ -23,16 +23,20 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { dependencyUnavailableMetric } from '#shared/http/dependency-outage';
+import { checkDuration, checkPattern } from '#infra/constructs/prop-checks';
+import { apiMetrics, enrichMetrics, metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
 
 export interface ObservabilityProps {
-  functions: { api: IFunction; authorizer: IFunction; enrich: IFunction };
-  httpApi: HttpApi;
-  failedBatches: IQueue;
+  /** The functions whose errors and throttles are alarmed (and the enricher's iterator age). */
+  readonly functions: { readonly api: IFunction; readonly authorizer: IFunction; readonly enrich: IFunction };
+  /** The catalog API, whose 5xx are alarmed. */
+  readonly httpApi: HttpApi;
+  /** The enricher's failed-batches queue: a message waiting there is alarmed. */
+  readonly failedBatches: IQueue;
   /** Where alarms are e-mailed. @default no subscription: subscribe to the topic yourself */
-  alarmEmail?: string;
-  /** Iterator age that means enrichment is falling behind. @default 1 minute */
-  maxIteratorAge?: Duration;
+  readonly alarmEmail?: string;
+  /** Iterator age that means enrichment is falling behind, whole seconds, at least 1. @default 1 minute */
+  readonly maxIteratorAge?: Duration;
 }
 
 export class Observability extends Construct {
@@ -42,6 +46,8 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    checkPattern('Observability', 'alarmEmail', props.alarmEmail, /^[^@\s]+@[^@\s]+$/, 'an e-mail address');
+    checkDuration('Observability', 'maxIteratorAge', props.maxIteratorAge, 'seconds', 1, 7 * 86_400);
     this.alarmTopic = new Topic(this, 'Alarms', {
       displayName: 'Portolan alarms',
       masterKey: new Key(this, 'AlarmsKey', { description: 'Portolan alarm topic', enableKeyRotation: true }),
@@ -89,11 +95,11 @@ export class Observability extends Construct {
     // Counted by the API function (EMF) for each request answered 503 because DynamoDB could
     // not be reached, timed out or throttled: names the cause that Api5xx only shows as a number.
     const dependencyUnavailable = new Metric({
-      namespace: 'Portolan',
-      metricName: dependencyUnavailableMetric,
+      namespace: metricsNamespace,
+      metricName: apiMetrics.dependencyUnavailable,
       statistic: 'Sum',
       period,
-      dimensionsMap: { service: 'portolan-api' },
+      dimensionsMap: { service: serviceNames.api },
     });
     alarm(
       'ApiDependencyUnavailable',
@@ -104,24 +110,24 @@ export class Observability extends Construct {
 
     const enriched = (name: string) =>
       new Metric({
-        namespace: 'Portolan',
+        namespace: metricsNamespace,
         metricName: name,
         statistic: 'Sum',
         period,
-        dimensionsMap: { service: 'portolan-enrich' },
+        dimensionsMap: { service: serviceNames.enrich },
       });
     this.dashboard = new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
         [
           new GraphWidget({
-            title: 'Enrichment: records',
+            title: 'Enrichment: records and sources',
             left: [
-              'RecordsIn',
-              'RecordsEnriched',
-              'RecordsPassedThrough',
-              'RecordsUnowned',
-              'RecordsUnresolved',
+              enrichMetrics.recordsIn,
+              enrichMetrics.recordsEnriched,
+              enrichMetrics.recordsPassedThrough,
+              enrichMetrics.sourcesUnowned,
+              enrichMetrics.sourcesUnresolved,
             ].map(enriched),
           }),
           new GraphWidget({
@@ -129,7 +135,10 @@ export class Observability extends Construct {
             left: [
               new MathExpression({
                 expression: 'hits / (hits + misses)',
-                usingMetrics: { hits: enriched('CacheHits'), misses: enriched('CacheMisses') },
+                usingMetrics: {
+                  hits: enriched(enrichMetrics.cacheHits),
+                  misses: enriched(enrichMetrics.cacheMisses),
+                },
                 label: 'hit ratio',
                 period,
               }),

@@ -9,9 +9,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
+import { apiMetrics } from '#shared/metrics/metric-names';
 
 /** The EMF metric an alarm of the deployed stack watches. */
-export const dependencyUnavailableMetric = 'DependencyUnavailable';
 /** What a 503 asks the caller to wait: the SDK has already retried within the request. */
 export const retryAfterSeconds = 5;
 
@@ -71,7 +71,7 @@ export class OutageLog {
   }
 
   record(dependency: string, error: unknown): void {
-    this.options.metrics.addMetric(dependencyUnavailableMetric, MetricUnit.Count, 1);
+    this.options.metrics.addMetric(apiMetrics.dependencyUnavailable, MetricUnit.Count, 1);
     this.unlogged += 1;
     const now = this.now();
     if (now - this.lastLoggedAt < this.intervalMs) return;

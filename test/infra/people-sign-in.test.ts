@@ -225,24 +225,19 @@ describe('the pre-token-generation trigger', () => {
     assert.equal(envOf(template, 'IdentityPreToken').IDENTITY_PROVIDERS, '["okta","entra","google"]');
   });
 
-  it('built like the others (Node.js 24, arm64, traced) and allowed nothing but its logs and X-Ray', () => {
+  it('built like the others (Node.js 24, arm64, untraced) and allowed nothing but its logs', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('pre-token'),
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: Match.absent(),
     });
     const role = logicalId(template, 'AWS::IAM::Role', 'IdentityPreTokenRole');
     const actions = policyStatements(template)
       .filter((s) => s.roles.includes(role))
       .flatMap((s) => s.actions)
       .sort();
-    assert.deepEqual(actions, [
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-      'xray:PutTelemetryRecords',
-      'xray:PutTraceSegments',
-    ]);
+    assert.deepEqual(actions, ['logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 });
 

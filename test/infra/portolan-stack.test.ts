@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { auditWriteActionsDenied } from '#infra/constructs/data-tables';
+import { enrichMetrics, metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
 import { auditTable, catalogTable } from '#shared/store/table-definitions';
 import { logicalId, policyStatements, synthStack } from './synth.ts';
 
@@ -52,13 +53,12 @@ describe('least privilege', () => {
   const statements = policyStatements(full);
   const audit = logicalId(full, 'AWS::DynamoDB::GlobalTable', 'DataAudit');
 
-  it('every statement names its resources; the only wildcard is X-Ray, which has no resource ARNs', () => {
-    for (const s of statements.filter((s) => s.resources.includes('*')))
-      assert.deepEqual(
-        s.actions.sort(),
-        ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-        JSON.stringify(s),
-      );
+  it('every statement names its resources: no wildcard, and no X-Ray grant (tracing is off)', () => {
+    assert.deepEqual(
+      statements.filter((s) => JSON.stringify(s.resources).includes('"*"')),
+      [],
+    );
+    assert.ok(!statements.some((s) => s.actions.some((a) => a.startsWith('xray:'))));
   });
 
   it('the audit table is append-only: no role may update, delete or batch-write it', () => {
@@ -109,20 +109,20 @@ describe('least privilege', () => {
       .filter((s) => s.roles.includes(authorizer) && s.Effect === 'Allow')
       .flatMap((s) => s.actions);
     assert.ok(
-      authorizerActions.every((a) => a.startsWith('logs:') || a.startsWith('xray:')),
+      authorizerActions.every((a) => a.startsWith('logs:')),
       authorizerActions.join(),
     );
   });
 });
 
 describe('functions', () => {
-  it('Node.js 24 on arm64, traced, with their own log groups and retention', () => {
+  it('Node.js 24 on arm64, untraced, with their own log groups and retention', () => {
     const functions = full.findResources('AWS::Lambda::Function');
     assert.equal(Object.keys(functions).length, 4);
     for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
-      assert.deepEqual(fn.Properties.TracingConfig, { Mode: 'Active' });
+      assert.equal(fn.Properties.TracingConfig, undefined);
       assert.ok(fn.Properties.LoggingConfig);
     }
     full.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
@@ -274,6 +274,28 @@ describe('observability', () => {
       Endpoint: 'oncall@acme.example',
     });
     full.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('graphs the metrics the enricher publishes, under the service name the enricher runs with', () => {
+    const [dashboard] = Object.values(full.findResources('AWS::CloudWatch::Dashboard')) as {
+      Properties: { DashboardBody: unknown };
+    }[];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const name of [
+      enrichMetrics.recordsIn,
+      enrichMetrics.sourcesUnowned,
+      enrichMetrics.sourcesUnresolved,
+    ])
+      assert.ok(body.includes(`\\"${name}\\"`), `the dashboard graphs ${name}`);
+    assert.ok(!body.includes('RecordsUnowned'), 'sources are not counted as records');
+    assert.ok(body.includes(`\\"service\\",\\"${serviceNames.enrich}\\"`), body);
+    const [enrich] = Object.values(
+      full.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Portolan telemetry enrichment' },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } }[];
+    assert.equal(enrich?.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, serviceNames.enrich);
+    assert.equal(enrich?.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE, metricsNamespace);
   });
 
   it('alarms when the API answers 503 because DynamoDB is unavailable (its DependencyUnavailable metric)', () => {

@@ -34,6 +34,7 @@ import { problems } from '#shared/http/problem';
 import { storeProblem } from '#shared/http/problem-json-errors';
 import type { ApiEvent } from '#shared/http/require-principal';
 import { validationProblem } from '#shared/http/validation-problem';
+import { apiMetrics } from '#shared/metrics/metric-names';
 import {
   type CatalogStore,
   type ChangeContext,
@@ -223,7 +224,7 @@ async function writeChange({ store, metrics }: ApiDeps, change: PlannedChange, c
     const result = await store.put(change.kind, change.doc as StoredDocument, change.expected, ctx);
     written = report(change, { version: result.entity.version });
   }
-  metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+  metrics.addMetric(apiMetrics.catalogChanges, MetricUnit.Count, 1);
   return written;
 }
 

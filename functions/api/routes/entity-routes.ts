@@ -16,6 +16,7 @@ import { type KindInfo, kinds } from '#shared/catalog/entity-kinds';
 import { jsonResponse } from '#shared/http/json-response';
 import { problems } from '#shared/http/problem';
 import { validationProblem } from '#shared/http/validation-problem';
+import { apiMetrics } from '#shared/metrics/metric-names';
 import { representation } from '#shared/store/dynamodb-catalog-store';
 
 const listAction = (k: KindInfo) =>
@@ -83,7 +84,7 @@ function routesFor(info: KindInfo, { store, services, access, metrics }: ApiDeps
           write: (precondition) =>
             store.put(kind, doc, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
         });
-        if (result.changed) metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+        if (result.changed) metrics.addMetric(apiMetrics.catalogChanges, MetricUnit.Count, 1);
         // A team's groups decide who is on it: this container sees the change at once.
         if (result.changed && kind === 'team') access.invalidate();
         return jsonResponse(result.created ? 201 : 200, representation(result.entity), {
@@ -108,7 +109,7 @@ function routesFor(info: KindInfo, { store, services, access, metrics }: ApiDeps
             store.delete(kind, id, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),
         });
         if (kind === 'team') access.invalidate();
-        metrics.addMetric('CatalogChanges', MetricUnit.Count, 1);
+        metrics.addMetric(apiMetrics.catalogChanges, MetricUnit.Count, 1);
         return { statusCode: 204 };
       },
     },

@@ -20,7 +20,8 @@ import { type LocalGateway, startLocalGateway } from '#infra/local/local-gateway
 import { claimPort } from '#infra/local/ports';
 import { createTables } from '#infra/local/provision';
 import { makeTokenVerifier } from '#shared/auth/token-verifier';
-import { dependencyUnavailableMetric, retryAfterSeconds } from '#shared/http/dependency-outage';
+import { retryAfterSeconds } from '#shared/http/dependency-outage';
+import { apiMetrics } from '#shared/metrics/metric-names';
 import { createDocumentClient, createDynamoDbClient } from '#shared/store/dynamodb-client';
 import { mintToken, readLocalStack } from '../../support/local-stack.ts';
 
@@ -156,10 +157,12 @@ describe('DynamoDB outage: 503, logged once, counted', () => {
     const counted = lines.filter((l) => {
       const directives = (l._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined)
         ?.CloudWatchMetrics;
-      return directives?.some((d) => d.Metrics.some((m) => m.Name === dependencyUnavailableMetric));
+      return directives?.some((d) => d.Metrics.some((m) => m.Name === apiMetrics.dependencyUnavailable));
     });
     assert.equal(counted.length, calls.length, 'one DependencyUnavailable datapoint per failed request');
-    assert.ok(counted.every((l) => l[dependencyUnavailableMetric] === 1 && l.service === 'portolan-api'));
+    assert.ok(
+      counted.every((l) => l[apiMetrics.dependencyUnavailable] === 1 && l.service === 'portolan-api'),
+    );
   });
 
   it('a DynamoDB that accepts connections and never answers: 503 within the client timeouts', async () => {
