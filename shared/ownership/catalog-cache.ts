@@ -26,6 +26,7 @@ import {
   type ServiceSelectors,
 } from '#shared/ownership/selector-matcher';
 import { queryAll } from '#shared/store/dynamodb-client';
+import { itemKey, partitionQuery } from '#shared/store/table-definitions';
 
 type Kind = 'service' | 'team' | 'repository' | 'environment';
 
@@ -147,9 +148,7 @@ export class CatalogCache {
     if (this.now() - this.selectorsFailedAt < (this.options.retryAfterMs ?? 1_000)) return;
     try {
       const items = await queryAll(this.options.client, {
-        TableName: this.options.table,
-        KeyConditionExpression: 'pk = :service',
-        ExpressionAttributeValues: { ':service': 'service' },
+        ...partitionQuery(this.options.table, 'service'),
         ProjectionExpression: 'sk, #doc.selectors',
         ExpressionAttributeNames: { '#doc': 'doc' },
       });
@@ -204,7 +203,7 @@ export class CatalogCache {
       }
       if (!missing.has(k)) {
         this.stats.misses++;
-        missing.set(k, { pk: kind, sk: id });
+        missing.set(k, itemKey(kind, id));
       }
     }
     const keys = [...missing.values()];

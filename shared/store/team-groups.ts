@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { itemKey, partitions } from '#shared/store/catalog-layout';
+import { itemKey, partitions } from '#shared/store/table-definitions';
 
 /** BatchGetItem's limit on keys per request. */
 const batchKeys = 100;
