@@ -27,6 +27,7 @@ import {
 } from '#shared/ownership/selector-matcher';
 import { fullJitterDelay } from '#shared/retry/retry-with-backoff';
 import { queryAll } from '#shared/store/dynamodb-client';
+import { itemKey, partitionQuery } from '#shared/store/table-definitions';
 
 type Kind = 'service' | 'team' | 'repository' | 'environment';
 
@@ -154,9 +155,7 @@ export class CatalogCache {
     }
     try {
       const items = await queryAll(this.options.client, {
-        TableName: this.options.table,
-        KeyConditionExpression: 'pk = :service',
-        ExpressionAttributeValues: { ':service': 'service' },
+        ...partitionQuery(this.options.table, 'service'),
         ProjectionExpression: 'sk, #doc.selectors',
         ExpressionAttributeNames: { '#doc': 'doc' },
       });
@@ -211,7 +210,7 @@ export class CatalogCache {
       }
       if (!missing.has(k)) {
         this.stats.misses++;
-        missing.set(k, { pk: kind, sk: id });
+        missing.set(k, itemKey(kind, id));
       }
     }
     const keys = [...missing.values()];

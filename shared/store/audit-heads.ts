@@ -10,10 +10,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '#shared/audit/audit-event';
 import type { AuditHead } from '#shared/audit/audit-head';
-import { itemKey, partitionQuery, partitions } from '#shared/store/catalog-layout';
 import type { Page } from '#shared/store/catalog-store';
 import { queryAll } from '#shared/store/dynamodb-client';
 import { decodeCursor, encodeCursor } from '#shared/store/page-cursor';
+import { itemKey, partitionQuery, partitions } from '#shared/store/table-definitions';
 
 /** The heads' partition; the digest function's IAM policy is limited to it. */
 export const auditHeadPartition = partitions.auditHead;

@@ -1,7 +1,11 @@
 /**
  * The catalog as the core sees it: entities with optimistic concurrency, each
  * change written together with its audit event. The DynamoDB adapter
- * (`dynamodb-catalog-store.ts`) implements it; the core never imports the SDK.
+ * (`dynamodb-catalog-store.ts`) implements it; route handlers and the pure core
+ * never import the SDK. The modules that read or write the catalog table
+ * directly, for speed or in the same transaction as an entity (the enricher's
+ * catalog cache, the team index, audit heads), key its items with
+ * `table-definitions.ts`, where the table's layout is written down once.
  */
 
 import type { AuditActor, AuditEvent } from '#shared/audit/audit-event';

@@ -20,7 +20,6 @@ import type { AuditHead } from '#shared/audit/audit-head';
 import { type EntityKind, type EntityRef, referencesOf } from '#shared/catalog/entity-kinds';
 import { canonicalJson } from '#shared/json/canonical-json';
 import { auditHeadPage, auditHeadPut, readAuditHead } from '#shared/store/audit-heads';
-import { itemKey, partitionQuery } from '#shared/store/catalog-layout';
 import {
   type CatalogStore,
   type Page,
@@ -33,6 +32,7 @@ import {
 import { queryAll } from '#shared/store/dynamodb-client';
 import { findDependents } from '#shared/store/find-dependents';
 import { decodeCursor, encodeCursor } from '#shared/store/page-cursor';
+import { itemKey, partitionQuery } from '#shared/store/table-definitions';
 import { teamGroupUpdates } from '#shared/store/team-groups';
 
 export interface DynamoCatalogStoreOptions {

@@ -4,9 +4,9 @@
  * itself atomic; this list is the explanation.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { partitionQuery } from '#shared/store/catalog-layout';
 import type { StoredKind } from '#shared/store/catalog-store';
 import { queryAll } from '#shared/store/dynamodb-client';
+import { partitionQuery } from '#shared/store/table-definitions';
 
 /** For each kind that can be referenced: which kinds point at it, through which filter. */
 const referrers: Partial<Record<StoredKind, { kind: StoredKind; filter: string }[]>> = {

@@ -13,6 +13,8 @@
  *
  * Audit table: pk `entity` (`service/checkout`), sk `seq` (1, 2, ...). Append-only.
  */
+import type { StoredKind } from '#shared/store/catalog-store';
+
 export interface KeyAttribute {
   name: string;
   type: 'S' | 'N';
@@ -63,3 +65,25 @@ export function createTableInput(tableName: string, def: TableDefinition) {
     ],
   };
 }
+
+/** The catalog table's partitions beside the entity kinds; every reader and writer keys items with these. */
+export const partitions = {
+  /** Identity-provider group → the teams that list it (team-groups.ts). */
+  teamGroup: 'team-group',
+  /** Each audited entity's newest event (audit-heads.ts). */
+  auditHead: 'audit-head',
+  /** Sources the enricher saw with no owner (unowned-sources.ts). */
+  unowned: 'unowned',
+} as const;
+
+export type Partition = StoredKind | (typeof partitions)[keyof typeof partitions];
+
+/** The key of one catalog item. */
+export const itemKey = <P extends Partition>(partition: P, sk: string) => ({ pk: partition, sk });
+
+/** A Query of one whole catalog partition (a page of it with `Limit` and `ExclusiveStartKey: itemKey(…)`). */
+export const partitionQuery = (table: string, partition: Partition) => ({
+  TableName: table,
+  KeyConditionExpression: 'pk = :pk',
+  ExpressionAttributeValues: { ':pk': partition } as Record<string, unknown>,
+});

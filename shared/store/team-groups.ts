@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { itemKey, partitions } from '#shared/store/catalog-layout';
+import { itemKey, partitions } from '#shared/store/table-definitions';
 
 /** BatchGetItem's limit on keys per request. */
 const batchKeys = 100;
@@ -49,30 +49,37 @@ export interface TeamDirectory {
   teamsOfGroups(groups: readonly string[]): Promise<Map<string, string[]>>;
 }
 
+/** One BatchGetItem's groups → teams into `found`, unprocessed keys retried with backoff. */
+async function readGroups(
+  client: DynamoDBDocumentClient,
+  table: string,
+  groups: readonly string[],
+  found: Map<string, string[]>,
+) {
+  let keys: Record<string, unknown>[] = groups.map((group) => itemKey(partitions.teamGroup, group));
+  for (let round = 1; keys.length > 0; round++) {
+    if (round > maxBatchRounds)
+      throw new Error(`the team index stayed throttled for ${maxBatchRounds} rounds`);
+    if (round > 1) await sleep(20 * 2 ** round);
+    const { Responses, UnprocessedKeys } = await client.send(
+      new BatchGetCommand({
+        RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'sk, teams' } },
+      }),
+    );
+    for (const item of Responses?.[table] ?? []) {
+      const teams = item.teams instanceof Set ? [...item.teams].map(String).sort() : [];
+      if (teams.length) found.set(String(item.sk), teams);
+    }
+    keys = UnprocessedKeys?.[table]?.Keys ?? [];
+  }
+}
+
 export function makeTeamDirectory(client: DynamoDBDocumentClient, table: string): TeamDirectory {
   return {
     async teamsOfGroups(groups) {
       const found = new Map<string, string[]>();
-      for (let at = 0; at < groups.length; at += batchKeys) {
-        let keys: Record<string, unknown>[] = groups
-          .slice(at, at + batchKeys)
-          .map((group) => itemKey(partitions.teamGroup, group));
-        for (let round = 1; keys.length > 0; round++) {
-          if (round > maxBatchRounds)
-            throw new Error(`the team index stayed throttled for ${maxBatchRounds} rounds`);
-          if (round > 1) await sleep(20 * 2 ** round);
-          const { Responses, UnprocessedKeys } = await client.send(
-            new BatchGetCommand({
-              RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'sk, teams' } },
-            }),
-          );
-          for (const item of Responses?.[table] ?? []) {
-            const teams = item.teams instanceof Set ? [...item.teams].map(String).sort() : [];
-            if (teams.length) found.set(String(item.sk), teams);
-          }
-          keys = UnprocessedKeys?.[table]?.Keys ?? [];
-        }
-      }
+      for (let at = 0; at < groups.length; at += batchKeys)
+        await readGroups(client, table, groups.slice(at, at + batchKeys), found);
       return found;
     },
   };
