@@ -54,8 +54,8 @@ export interface SelectorSnapshotStats {
 }
 
 interface View {
-  /** Every service's version. */
-  versions: Map<string, number>;
+  /** Every service's version stamp (`version@updatedAt`: a service deleted and created again restarts at 1). */
+  versions: Map<string, string>;
   /** The services that have selectors, by id. */
   claimants: Map<string, StoredDocument>;
   /** When the read it was built from began. */
@@ -105,8 +105,8 @@ export class SelectorSnapshot {
     const startedAt = this.now();
     const generation = this.generation;
     this.stats.checks++;
-    const read = await this.queryServices('sk, version');
-    const versions = new Map([...read].map(([id, item]) => [id, item.version]));
+    const read = await this.queryServices('sk, version, updatedAt');
+    const versions = new Map([...read].map(([id, item]) => [id, item.stamp]));
     const moved = [...versions]
       .filter(([id, version]) => base.versions.get(id) !== version)
       .map(([id]) => id);
@@ -158,10 +158,10 @@ export class SelectorSnapshot {
     const readAt = this.now();
     const generation = this.generation;
     this.stats.loads++;
-    const items = await this.queryServices('sk, version, #doc', { '#doc': 'doc' });
+    const items = await this.queryServices('sk, version, updatedAt, #doc', { '#doc': 'doc' });
     const view: View = { versions: new Map(), claimants: new Map(), readAt };
-    for (const [id, { version, doc }] of items) {
-      view.versions.set(id, version);
+    for (const [id, { stamp, doc }] of items) {
+      view.versions.set(id, stamp);
       if (hasSelectors(doc)) view.claimants.set(id, doc as StoredDocument);
     }
     return this.install(view, generation);
@@ -192,10 +192,7 @@ export class SelectorSnapshot {
       () => this.stats.requests++,
     );
     return new Map(
-      items.map((item) => [
-        String(item.sk),
-        { version: Number(item.version), doc: item.doc as StoredDocument },
-      ]),
+      items.map((item) => [String(item.sk), { stamp: stampOf(item), doc: item.doc as StoredDocument }]),
     );
   }
 
@@ -233,13 +230,15 @@ export class SelectorSnapshot {
   }
 }
 
+const stampOf = (item: { version?: unknown; updatedAt?: unknown }) => `${item.version}@${item.updatedAt}`;
+
 function applyWrite(view: View, { id, entity }: LocalWrite) {
   if (!entity) {
     view.versions.delete(id);
     view.claimants.delete(id);
     return;
   }
-  view.versions.set(id, entity.version);
+  view.versions.set(id, stampOf(entity));
   if (hasSelectors(entity.doc)) view.claimants.set(id, entity.doc);
   else view.claimants.delete(id);
 }

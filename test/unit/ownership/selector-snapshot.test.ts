@@ -125,9 +125,22 @@ describe('selector snapshot', () => {
     );
     await elsewhere.put('service', { id: 'svc-0', team: 'payments' }, 1, ctx);
     await elsewhere.delete('service', 'svc-1', 1, ctx);
-    const ids = (await snapshot.fresh()).map((s) => s.id).sort();
-    assert.deepEqual(ids, ['svc-2', 'svc-3', 'svc-4', 'svc-5', 'svc-new']);
-    assert.equal(snapshot.stats.reread, 2, 'the new and the changed service; the deleted one is simply gone');
+    // Deleted and created again: version 1 again, with another selector.
+    await elsewhere.delete('service', 'svc-2', 1, ctx);
+    await elsewhere.put(
+      'service',
+      { id: 'svc-2', team: 'payments', selectors: owns('fn-reborn') },
+      'absent',
+      ctx,
+    );
+    const fresh = await snapshot.fresh();
+    assert.deepEqual(fresh.map((s) => s.id).sort(), ['svc-2', 'svc-3', 'svc-4', 'svc-5', 'svc-new']);
+    assert.deepEqual(fresh.find((s) => s.id === 'svc-2')?.selectors, owns('fn-reborn'));
+    assert.equal(
+      snapshot.stats.reread,
+      3,
+      'the new, the changed and the re-created service; the deleted one is gone',
+    );
     assert.equal(snapshot.stats.loads, 1);
     assert.equal(
       await owner(snapshot, 'fn-new'),
