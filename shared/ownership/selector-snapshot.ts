@@ -8,9 +8,11 @@
  *   check tests policy conditions on the owner's whole document), the version
  *   of every service, and the matcher compiled from them on first use.
  * - `matcher()` answers from a copy up to `ttlMs` old. When it is older, the
- *   first caller reloads it and every concurrent caller waits for that one
- *   load. Another container's write is therefore seen within `ttlMs` plus one
- *   load's duration.
+ *   first caller starts one reload, and callers keep getting the old copy
+ *   until it lands (no request waits on a reload); a copy older than
+ *   `maxStaleMs` (a reload kept failing) is not served: callers wait for the
+ *   load, and its failure. Another container's write is therefore seen within
+ *   `ttlMs` plus one load's duration.
  * - A write through this container (`written`, `deleted`; `observeServiceWrites`
  *   wires the store) updates the copy at once, so the writer's own next
  *   resolve sees it; a load already under way when the write lands gets the
@@ -37,6 +39,8 @@ export interface SelectorSnapshotOptions {
   table: string;
   /** How old a copy `matcher()` answers from. @default 5000 */
   ttlMs?: number;
+  /** How old a copy may still answer while it is being refreshed; older, callers wait for the load. @default 60000 */
+  maxStaleMs?: number;
   /** Services (with or without selectors) past which a load is not kept. @default 50000 */
   maxServices?: number;
   now?: () => number;
@@ -82,11 +86,13 @@ export class SelectorSnapshot {
   private generation = 0;
   private readonly ttlMs: number;
   private readonly maxServices: number;
+  private readonly maxStaleMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: SelectorSnapshotOptions) {
     this.ttlMs = options.ttlMs ?? 5_000;
     this.maxServices = options.maxServices ?? 50_000;
+    this.maxStaleMs = options.maxStaleMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -147,10 +153,22 @@ export class SelectorSnapshot {
   }
 
   private async current(): Promise<View> {
-    if (this.view && this.now() - this.view.readAt < this.ttlMs) return this.view;
-    this.loading ??= this.load().finally(() => {
-      this.loading = undefined;
-    });
+    const view = this.view;
+    const age = view ? this.now() - view.readAt : Number.POSITIVE_INFINITY;
+    if (view && age < this.ttlMs) return view;
+    const loading = this.refresh();
+    // A stale copy answers while one load refreshes it, so no request waits on a reload; too old, they wait.
+    return view && age < this.maxStaleMs ? view : loading;
+  }
+
+  private refresh(): Promise<View> {
+    if (!this.loading) {
+      this.loading = this.load().finally(() => {
+        this.loading = undefined;
+      });
+      // Nobody may be waiting for a refresh behind a stale copy: its failure is retried by the next call.
+      this.loading.catch(() => {});
+    }
     return this.loading;
   }
 
