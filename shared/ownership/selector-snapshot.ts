@@ -72,6 +72,8 @@ type LocalWrite = { generation: number; id: string; entity?: StoredEntity };
 const hasSelectors = (doc: StoredDocument | undefined) =>
   Array.isArray(doc?.selectors) && (doc.selectors as unknown[]).length > 0;
 
+/** Items per page of a load (about 0.5 MB of documents, instead of DynamoDB's 1 MB pages). */
+const pageItems = 1_000;
 /** Keys per `BatchGetItem`, DynamoDB's limit. */
 const batchKeys = 100;
 /** Rounds of `UnprocessedKeys` before a re-read gives up (the request then fails, never answers short). */
@@ -206,6 +208,8 @@ export class SelectorSnapshot {
         ProjectionExpression: projection,
         ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
         ConsistentRead: true,
+        // Pages of whole documents stay well inside the SDK's 1.5 s request timeout on a slow table.
+        Limit: pageItems,
       },
       () => this.stats.requests++,
     );
