@@ -211,7 +211,7 @@ try {
   const rows: Row[] = [];
   // Each row as it is measured, so a later failure does not lose the earlier ones.
   const record = (row: Row) => {
-    record(row);
+    rows.push(row);
     console.error(JSON.stringify(row));
   };
   record(

@@ -8,9 +8,11 @@
  *   check tests policy conditions on the owner's whole document), the version
  *   of every service, and the matcher compiled from them on first use.
  * - `matcher()` answers from a copy up to `ttlMs` old. When it is older, the
- *   first caller reloads it and every concurrent caller waits for that one
- *   load. Another container's write is therefore seen within `ttlMs` plus one
- *   load's duration.
+ *   first caller starts one reload, and callers keep getting the old copy
+ *   until it lands (no request waits on a reload); a copy older than
+ *   `maxStaleMs` (a reload kept failing) is not served: callers wait for the
+ *   load, and its failure. Another container's write is therefore seen within
+ *   `ttlMs` plus one load's duration.
  * - A write through this container (`written`, `deleted`; `observeServiceWrites`
  *   wires the store) updates the copy at once, so the writer's own next
  *   resolve sees it; a load already under way when the write lands gets the
@@ -37,6 +39,8 @@ export interface SelectorSnapshotOptions {
   table: string;
   /** How old a copy `matcher()` answers from. @default 5000 */
   ttlMs?: number;
+  /** How old a copy may still answer while it is being refreshed; older, callers wait for the load. @default 60000 */
+  maxStaleMs?: number;
   /** Services (with or without selectors) past which a load is not kept. @default 50000 */
   maxServices?: number;
   now?: () => number;
@@ -54,8 +58,8 @@ export interface SelectorSnapshotStats {
 }
 
 interface View {
-  /** Every service's version. */
-  versions: Map<string, number>;
+  /** Every service's version stamp (`version@updatedAt`: a service deleted and created again restarts at 1). */
+  versions: Map<string, string>;
   /** The services that have selectors, by id. */
   claimants: Map<string, StoredDocument>;
   /** When the read it was built from began. */
@@ -68,6 +72,8 @@ type LocalWrite = { generation: number; id: string; entity?: StoredEntity };
 const hasSelectors = (doc: StoredDocument | undefined) =>
   Array.isArray(doc?.selectors) && (doc.selectors as unknown[]).length > 0;
 
+/** Items per page of a load (about 0.5 MB of documents, instead of DynamoDB's 1 MB pages). */
+const pageItems = 1_000;
 /** Keys per `BatchGetItem`, DynamoDB's limit. */
 const batchKeys = 100;
 /** Rounds of `UnprocessedKeys` before a re-read gives up (the request then fails, never answers short). */
@@ -82,11 +88,13 @@ export class SelectorSnapshot {
   private generation = 0;
   private readonly ttlMs: number;
   private readonly maxServices: number;
+  private readonly maxStaleMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: SelectorSnapshotOptions) {
     this.ttlMs = options.ttlMs ?? 5_000;
     this.maxServices = options.maxServices ?? 50_000;
+    this.maxStaleMs = options.maxStaleMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -105,8 +113,8 @@ export class SelectorSnapshot {
     const startedAt = this.now();
     const generation = this.generation;
     this.stats.checks++;
-    const read = await this.queryServices('sk, version');
-    const versions = new Map([...read].map(([id, item]) => [id, item.version]));
+    const read = await this.queryServices('sk, version, updatedAt');
+    const versions = new Map([...read].map(([id, item]) => [id, item.stamp]));
     const moved = [...versions]
       .filter(([id, version]) => base.versions.get(id) !== version)
       .map(([id]) => id);
@@ -147,10 +155,22 @@ export class SelectorSnapshot {
   }
 
   private async current(): Promise<View> {
-    if (this.view && this.now() - this.view.readAt < this.ttlMs) return this.view;
-    this.loading ??= this.load().finally(() => {
-      this.loading = undefined;
-    });
+    const view = this.view;
+    const age = view ? this.now() - view.readAt : Number.POSITIVE_INFINITY;
+    if (view && age < this.ttlMs) return view;
+    const loading = this.refresh();
+    // A stale copy answers while one load refreshes it, so no request waits on a reload; too old, they wait.
+    return view && age < this.maxStaleMs ? view : loading;
+  }
+
+  private refresh(): Promise<View> {
+    if (!this.loading) {
+      this.loading = this.load().finally(() => {
+        this.loading = undefined;
+      });
+      // Nobody may be waiting for a refresh behind a stale copy: its failure is retried by the next call.
+      this.loading.catch(() => {});
+    }
     return this.loading;
   }
 
@@ -158,10 +178,10 @@ export class SelectorSnapshot {
     const readAt = this.now();
     const generation = this.generation;
     this.stats.loads++;
-    const items = await this.queryServices('sk, version, #doc', { '#doc': 'doc' });
+    const items = await this.queryServices('sk, version, updatedAt, #doc', { '#doc': 'doc' });
     const view: View = { versions: new Map(), claimants: new Map(), readAt };
-    for (const [id, { version, doc }] of items) {
-      view.versions.set(id, version);
+    for (const [id, { stamp, doc }] of items) {
+      view.versions.set(id, stamp);
       if (hasSelectors(doc)) view.claimants.set(id, doc as StoredDocument);
     }
     return this.install(view, generation);
@@ -188,14 +208,13 @@ export class SelectorSnapshot {
         ProjectionExpression: projection,
         ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
         ConsistentRead: true,
+        // Pages of whole documents stay well inside the SDK's 1.5 s request timeout on a slow table.
+        Limit: pageItems,
       },
       () => this.stats.requests++,
     );
     return new Map(
-      items.map((item) => [
-        String(item.sk),
-        { version: Number(item.version), doc: item.doc as StoredDocument },
-      ]),
+      items.map((item) => [String(item.sk), { stamp: stampOf(item), doc: item.doc as StoredDocument }]),
     );
   }
 
@@ -233,13 +252,15 @@ export class SelectorSnapshot {
   }
 }
 
+const stampOf = (item: { version?: unknown; updatedAt?: unknown }) => `${item.version}@${item.updatedAt}`;
+
 function applyWrite(view: View, { id, entity }: LocalWrite) {
   if (!entity) {
     view.versions.delete(id);
     view.claimants.delete(id);
     return;
   }
-  view.versions.set(id, entity.version);
+  view.versions.set(id, stampOf(entity));
   if (hasSelectors(entity.doc)) view.claimants.set(id, entity.doc);
   else view.claimants.delete(id);
 }

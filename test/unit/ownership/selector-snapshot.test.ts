@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { observeServiceWrites, SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
@@ -37,10 +38,16 @@ const owner = async (snapshot: SelectorSnapshot, fn: string) =>
   (await snapshot.matcher()).match({ 'faas.name': fn })?.service;
 
 describe('selector snapshot', () => {
-  it('answers from one load within its TTL, and sees another container’s write after it', async () => {
+  it('answers from one load within its TTL, then from the old copy while one reload runs', async () => {
     const { client, table, elsewhere } = await catalogOf(3);
     let now = 0;
-    const snapshot = new SelectorSnapshot({ client, table, ttlMs: 5_000, now: () => now });
+    const snapshot = new SelectorSnapshot({
+      client,
+      table,
+      ttlMs: 5_000,
+      maxStaleMs: 20_000,
+      now: () => now,
+    });
     assert.equal(await owner(snapshot, 'fn-1'), 'svc-1');
     await elsewhere.put(
       'service',
@@ -52,8 +59,33 @@ describe('selector snapshot', () => {
     assert.equal(await owner(snapshot, 'fn-new'), undefined, 'within the TTL: the copy');
     assert.equal(snapshot.stats.loads, 1);
     now = 5_000;
-    assert.equal(await owner(snapshot, 'fn-new'), 'svc-new', 'past the TTL: reloaded');
+    assert.equal(await owner(snapshot, 'fn-new'), undefined, 'past the TTL: the old copy, at once');
+    assert.equal(snapshot.stats.loads, 2, 'and one reload started');
+    for (let waited = 0; (await owner(snapshot, 'fn-new')) !== 'svc-new'; waited += 10) {
+      assert.ok(waited < 5_000, 'the reload lands');
+      await sleep(10);
+    }
     assert.equal(snapshot.stats.loads, 2);
+  });
+
+  it('makes callers wait for the load when the copy is older than maxStaleMs', async () => {
+    const { client, table, elsewhere } = await catalogOf(1);
+    let now = 0;
+    const snapshot = new SelectorSnapshot({
+      client,
+      table,
+      ttlMs: 5_000,
+      maxStaleMs: 20_000,
+      now: () => now,
+    });
+    assert.equal(await owner(snapshot, 'fn-0'), 'svc-0');
+    await elsewhere.put('service', { id: 'svc-0', team: 'payments', selectors: owns('fn-moved') }, 1, ctx);
+    now = 20_000;
+    assert.equal(
+      await owner(snapshot, 'fn-moved'),
+      'svc-0',
+      'too old to serve: this call waited for the load',
+    );
   });
 
   it('sees a write through this container at once, without a load', async () => {
@@ -125,9 +157,22 @@ describe('selector snapshot', () => {
     );
     await elsewhere.put('service', { id: 'svc-0', team: 'payments' }, 1, ctx);
     await elsewhere.delete('service', 'svc-1', 1, ctx);
-    const ids = (await snapshot.fresh()).map((s) => s.id).sort();
-    assert.deepEqual(ids, ['svc-2', 'svc-3', 'svc-4', 'svc-5', 'svc-new']);
-    assert.equal(snapshot.stats.reread, 2, 'the new and the changed service; the deleted one is simply gone');
+    // Deleted and created again: version 1 again, with another selector.
+    await elsewhere.delete('service', 'svc-2', 1, ctx);
+    await elsewhere.put(
+      'service',
+      { id: 'svc-2', team: 'payments', selectors: owns('fn-reborn') },
+      'absent',
+      ctx,
+    );
+    const fresh = await snapshot.fresh();
+    assert.deepEqual(fresh.map((s) => s.id).sort(), ['svc-2', 'svc-3', 'svc-4', 'svc-5', 'svc-new']);
+    assert.deepEqual(fresh.find((s) => s.id === 'svc-2')?.selectors, owns('fn-reborn'));
+    assert.equal(
+      snapshot.stats.reread,
+      3,
+      'the new, the changed and the re-created service; the deleted one is gone',
+    );
     assert.equal(snapshot.stats.loads, 1);
     assert.equal(
       await owner(snapshot, 'fn-new'),
