@@ -96,6 +96,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
       if (hits + misses > 0)
         metrics.addMetric('CacheHitRatio', MetricUnit.Percent, (100 * hits) / (hits + misses));
       count('CatalogReads', stats.catalogReads - before.catalogReads);
+      count('CatalogKeysOverBudget', stats.overBudget - before.overBudget);
       count('DeliveryFailures', failed.size);
       if (failed.size) logger.warn('records not delivered; Lambda will retry them', { failed: failed.size });
 

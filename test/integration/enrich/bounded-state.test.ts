@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
@@ -49,13 +49,60 @@ describe('catalog cache: keys and size', () => {
 
   it('3,000 distinct unknown services leave at most maxEntries (plus one load) cached', async () => {
     const { client, table } = await catalogWithCheckout();
-    const cache = new CatalogCache({ client, table, ttlMs: 60_000, maxEntries: 1_000 });
+    // Reads per interval are not what is measured here.
+    const readBudget = { keys: 1_000_000, intervalMs: 1_000 };
+    const cache = new CatalogCache({ client, table, ttlMs: 60_000, maxEntries: 1_000, readBudget });
     const all = unknownServices(3_000);
     for (let i = 0; i < all.length; i += 500) await cache.prefetch(all.slice(i, i + 500));
     assert.ok(cache.size.entries <= 1_000 + 500, `${cache.size.entries} entries`);
     await cache.prefetch([{ 'service.name': 'checkout' }]);
     assert.ok(cache.size.entries <= 1_000 + 2);
     assert.equal((cache.snapshot().service('checkout') as { team: string }).team, 'payments');
+  });
+});
+
+/** The real client, counting the `BatchGetItem`s it sends. */
+function countingBatchGets(client: DynamoDBDocumentClient) {
+  const counted = { calls: 0, client: undefined as unknown as DynamoDBDocumentClient };
+  counted.client = {
+    send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      if (command instanceof BatchGetCommand) counted.calls++;
+      return client.send(command as never);
+    },
+  } as DynamoDBDocumentClient;
+  return counted;
+}
+
+describe('catalog cache: reads per interval', () => {
+  it('100,000 distinct service.name values in one batch: at most 10 BatchGetItems; cached services still resolve', async (t) => {
+    const { client, table } = await catalogWithCheckout();
+    const counted = countingBatchGets(client);
+    let now = 0;
+    const cache = new CatalogCache({ client: counted.client, table, ttlMs: 60_000, now: () => now });
+    await cache.prefetch([{ 'service.name': 'checkout' }]);
+    const warm = counted.calls;
+
+    now = 5_000;
+    const started = performance.now();
+    await cache.prefetch([...unknownServices(100_000), { 'service.name': 'checkout' }]);
+    const ms = performance.now() - started;
+    const calls = counted.calls - warm;
+    t.diagnostic(`100,000 distinct names: ${calls} BatchGetItem calls, ${Math.round(ms)} ms`);
+    assert.ok(calls <= 10, `${calls} BatchGetItem calls`);
+    assert.equal(cache.stats.overBudget, 100_000 - 1_000, 'what the budget leaves is counted');
+    const snapshot = cache.snapshot();
+    assert.equal((snapshot.service('checkout') as { team: string }).team, 'payments');
+    assert.equal((snapshot.team('payments') as { name: string }).name, 'Payments');
+    assert.equal(snapshot.service('rogue-99999'), 'unavailable', 'past the budget: as if DynamoDB were down');
+
+    const before = counted.calls;
+    await cache.prefetch(unknownServices(10, 'later'));
+    assert.equal(counted.calls, before, 'the interval is spent');
+    assert.equal(cache.snapshot().service('later-0'), 'unavailable');
+    now = 6_000;
+    await cache.prefetch(unknownServices(10, 'later'));
+    assert.equal(counted.calls, before + 1, 'the next interval reads again');
+    assert.equal(cache.snapshot().service('later-0'), undefined, 'read, and known absent');
   });
 });
 
