@@ -29,6 +29,7 @@ import { DependencyUnavailable } from '#shared/http/dependency-outage';
 import { problemJsonErrors } from '#shared/http/problem-json-errors';
 import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/require-principal';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { loadObservedSources } from '#shared/ownership/observed-sources';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
 import { listUnownedSources } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
@@ -100,6 +101,12 @@ export function apiDepsFromEnv(
         return resolveOwnership(attributes, catalog.snapshot());
       },
       unowned: (page) => listUnownedSources(client, catalogTable, page),
+      async observed() {
+        const { sources, truncated } = await loadObservedSources(client, catalogTable);
+        if (truncated)
+          logger.warn('observed sources past the cap were not checked', { checked: sources.length });
+        return sources;
+      },
     },
     access: makeAccessControl(store, undefined, undefined, {
       membership: makeTeamMembership(makeTeamDirectory(client, catalogTable)),

@@ -16,6 +16,7 @@ import { makeOtlpForwarder, type OtlpPayload } from '#functions/enrich/otlp-forw
 import { createKinesisClient } from '#shared/aws/kinesis-client';
 import { requiredEnv } from '#shared/config/required-env';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { ObservedTracker } from '#shared/ownership/observed-sources';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
 import { DecompressionBudget } from '#shared/telemetry/compression';
@@ -25,6 +26,8 @@ import { type InputFormat, inputFormats, type PassThroughReason } from '#shared/
 export interface EnrichDeps {
   catalog: CatalogCache;
   unowned: UnownedTracker;
+  /** Sources owned through a selector, which service writes are checked against. */
+  observed?: ObservedTracker;
   format: InputFormat;
   deliver: (records: OutputRecord[]) => Promise<Set<string>>;
   /**
@@ -58,6 +61,10 @@ export function makeEnrichHandler(deps: EnrichDeps) {
         catalog: deps.catalog,
         format: deps.format,
         onUnowned: (source) => deps.unowned.record(source),
+        // Only a selector's match can be taken by another service's write: service.name comes first.
+        onOwned: (source, match) => {
+          if (match.rule === 'selector' && match.service) deps.observed?.record(source, match.service);
+        },
         budget: DecompressionBudget.forMemory(deps.memoryMiB ?? 1024),
         ...(deps.maxRecordBytes ? { maxRecordBytes: deps.maxRecordBytes } : {}),
         strict: deps.quarantine !== undefined,
@@ -75,6 +82,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
           logger.warn('OTLP forwarding failed for some requests', { failed: forwarded.failed });
       }
       await deps.unowned.flush();
+      await deps.observed?.flush();
 
       const stats = deps.catalog.stats;
       const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
@@ -145,6 +153,7 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
   return {
     catalog: new CatalogCache({ client, table, ttlMs }),
     unowned: new UnownedTracker({ client, table, ttlMs }),
+    observed: new ObservedTracker({ client, table, intervalMs: ttlMs }),
     format,
     deliver: (records) => deliverToKinesis(records, { client: kinesis, streamName }),
     ...(quarantineStream

@@ -88,7 +88,7 @@ async function missingReferences(
 
 /** The document's services against the catalog as it will be: its services written, prune's deleted. */
 async function claimsProblem(
-  { store, access }: ApiDeps,
+  { store, access, ownership }: ApiDeps,
   principal: Principal,
   entities: DocumentEntity[],
   current: ReadonlyMap<EntityRef, CurrentEntity>,
@@ -108,7 +108,9 @@ async function claimsProblem(
   ]);
   const catalog = [...stored.filter((s) => !replaced.has(s.id)), ...writes.map((w) => w.proposed)];
   const byId = new Map(stored.map((s) => [s.id, s]));
-  return claimProblem(await refusedClaims(access, principal, writes, catalog, byId));
+  return claimProblem(
+    await refusedClaims(access, principal, writes, catalog, byId, await ownership.observed()),
+  );
 }
 
 const report = (change: PlannedChange, extra: Record<string, unknown> = {}) => ({

@@ -26,7 +26,7 @@ export function parseEntity(info: KindInfo, id: string, body: Record<string, unk
   return doc;
 }
 
-function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRoute[] {
+function routesFor(info: KindInfo, { store, access, metrics, ownership }: ApiDeps): ApiRoute[] {
   const { kind, plural, noun } = info;
   const { idSchema } = info;
   const ref = (id: string) => `${kind}/${id}`;
@@ -71,10 +71,13 @@ function routesFor(info: KindInfo, { store, access, metrics }: ApiDeps): ApiRout
               current ? [current.doc, doc] : [doc],
             );
             if (kind === 'service')
-              await requireClaims(store, access, principal, {
-                ...(current ? { current: current.doc } : {}),
-                proposed: doc,
-              });
+              await requireClaims(
+                store,
+                access,
+                principal,
+                { ...(current ? { current: current.doc } : {}), proposed: doc },
+                ownership.observed,
+              );
           },
           write: (precondition) =>
             store.put(kind, doc, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),

@@ -64,7 +64,11 @@ export async function createAuditLab() {
   const handler = makeApiHandler({
     store,
     access: makeAccessControl(store),
-    ownership: { resolve: async () => ({}) as never, unowned: async () => ({ items: [] }) },
+    ownership: {
+      resolve: async () => ({}) as never,
+      unowned: async () => ({ items: [] }),
+      observed: async () => [],
+    },
     logger,
     metrics: new Metrics({ logger, namespace: 'PortolanTest', serviceName: 'audit' }),
     digests: archive,

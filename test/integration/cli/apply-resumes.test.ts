@@ -82,6 +82,7 @@ describe('apply in resumable steps', () => {
       ownership: {
         resolve: async () => assert.fail('not used'),
         unowned: async () => ({ items: [] }),
+        observed: async () => [],
       },
       logger,
       metrics: new Metrics({ logger, namespace: 'PortolanTest', serviceName: 'apply' }),
