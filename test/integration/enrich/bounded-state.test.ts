@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { loadObservedSources, ObservedTracker } from '#shared/ownership/observed-sources';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
@@ -154,5 +155,80 @@ describe('unowned tracker: entries and writes per interval', () => {
     const tracker = new UnownedTracker({ client, table, ttlMs: 60_000 });
     tracker.record({ 'service.name': 'y'.repeat(500_000) });
     assert.equal(await tracker.flush(), 1);
+  });
+});
+
+describe('observed tracker: entries, writes per interval, one rewrite a day', () => {
+  const owned = (n: number, tag = 'ns') =>
+    Array.from({ length: n }, (_, i) => ({ 'k8s.namespace.name': `${tag}-${i}`, 'team.tag': 'x' }));
+
+  it('3,000 distinct sources: 100 writes per interval and 1,000 tallies; a second container rewrites nothing within a day', async () => {
+    const { client, table } = await catalogWithCheckout();
+    let now = 1_000_000;
+    const options = { client, table, intervalMs: 60_000, now: () => now, maxSources: 1_000 };
+    const tracker = new ObservedTracker(options);
+    for (const source of owned(3_000)) tracker.record(source, 'checkout');
+    assert.equal(tracker.size, 1_000);
+    assert.equal(tracker.stats.dropped, 2_000);
+    assert.equal(await tracker.flush(), 100);
+    assert.equal(await tracker.flush(), 0, 'the interval allowance is spent');
+    const { sources } = await loadObservedSources(client, table, { now });
+    assert.equal(sources.length, 100);
+    assert.deepEqual(
+      sources[0]?.attributes['team.tag'],
+      'x',
+      'selector attributes are kept with the identifying ones',
+    );
+
+    const writes = async () => {
+      const { Items } = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :o',
+          ExpressionAttributeValues: { ':o': 'observed' },
+        }),
+      );
+      return new Map((Items ?? []).map((item) => [item.sk as string, item.writtenAt as number]));
+    };
+    const first = await writes();
+    now += 60_000;
+    const other = new ObservedTracker(options);
+    for (const source of owned(100)) other.record(source, 'checkout');
+    await other.flush();
+    assert.deepEqual(await writes(), first, 'written less than a day ago: left as it is');
+
+    other.record({ 'k8s.namespace.name': 'ns-0', 'team.tag': 'x' }, 'payments');
+    now += 60_000;
+    await other.flush();
+    const moved = await loadObservedSources(client, table, { now });
+    assert.equal(
+      moved.sources.filter((s) => s.owner === 'payments').length,
+      1,
+      'a new owner is written at once',
+    );
+
+    now += 24 * 60 * 60 * 1000;
+    other.record({ 'k8s.namespace.name': 'ns-1', 'team.tag': 'x' }, 'checkout');
+    await other.flush();
+    const rewritten = [...(await writes())].filter(([sk, at]) => first.get(sk) !== at);
+    assert.equal(rewritten.length, 2, 'a day later the seen source is rewritten (and the moved one was)');
+
+    now += 8 * 24 * 60 * 60 * 1000;
+    assert.equal(
+      (await loadObservedSources(client, table, { now })).sources.length,
+      0,
+      'expired after a week',
+    );
+  });
+
+  it('the API reads at most its cap of observed sources, and says so', async () => {
+    const { client, table } = await catalogWithCheckout();
+    const tracker = new ObservedTracker({ client, table, intervalMs: 60_000, maxWritesPerInterval: 50 });
+    for (const source of owned(50)) tracker.record(source, 'checkout');
+    assert.equal(await tracker.flush(), 50);
+    const capped = await loadObservedSources(client, table, { max: 20 });
+    assert.deepEqual([capped.sources.length, capped.truncated], [20, true]);
+    const all = await loadObservedSources(client, table, { max: 50 });
+    assert.deepEqual([all.sources.length, all.truncated], [50, false]);
   });
 });
