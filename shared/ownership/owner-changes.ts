@@ -63,7 +63,7 @@ const identifying = new Set(identifyingAttributes);
 function assuming(attributes: SourceAttributes, selectors: readonly Selector[]): SourceAttributes {
   let assumed = attributes;
   for (const selector of selectors) {
-    if (identifying.has(selector.attribute) || selector.attribute in attributes) continue;
+    if (identifying.has(selector.attribute) || Object.hasOwn(attributes, selector.attribute)) continue;
     const value = witness(selector);
     const already = assumed[selector.attribute];
     assumed = {

@@ -63,6 +63,12 @@ describe('owner changes', () => {
     assert.deepEqual(moved({ id: 'intruder', selectors: [language] }), ['payments-api → intruder']);
     const python = seen({ ...theirs.attributes, 'telemetry.sdk.language': 'python' });
     assert.deepEqual(moved({ id: 'intruder', selectors: [language] }, [python]), [], 'recorded: known');
+    const inherited = on('constructor', 'exact', 'a-value-longer-than-the-namespace');
+    assert.deepEqual(
+      moved({ id: 'intruder', selectors: [inherited] }),
+      ['payments-api → intruder'],
+      'a name every object inherits is not taken for a recorded attribute',
+    );
     const cluster = on('k8s.cluster.name', 'exact', 'a-much-longer-cluster-name');
     const clusterless = seen({ 'k8s.namespace.name': 'payments' });
     assert.deepEqual(
