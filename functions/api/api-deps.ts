@@ -5,6 +5,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AccessControl } from '#functions/api/access-control';
 import type { DigestStore } from '#shared/audit/digest-archive';
 import type { ApiContext, ApiEvent } from '#shared/http/require-principal';
+import type { ObservedSource } from '#shared/ownership/observed-sources';
 import type { OwnershipResult, SourceAttributes } from '#shared/ownership/ownership-context';
 import type { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import type { UnownedSource } from '#shared/ownership/unowned-sources';
@@ -14,6 +15,8 @@ import type { CatalogStore } from '#shared/store/catalog-store';
 export interface OwnershipQueries {
   resolve(attributes: SourceAttributes): Promise<OwnershipResult>;
   unowned(page: { limit: number; cursor?: string }): Promise<{ items: UnownedSource[]; nextCursor?: string }>;
+  /** The sources the enricher has seen owned through a selector, which a claim must not take. */
+  observed(): Promise<readonly ObservedSource[]>;
 }
 
 export interface ApiDeps {

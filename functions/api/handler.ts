@@ -32,6 +32,7 @@ import { type ApiContext, type ApiEvent, requirePrincipal } from '#shared/http/r
 import { metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
 import { publishRecordedMetrics } from '#shared/metrics/publish-recorded-metrics';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { loadObservedSources } from '#shared/ownership/observed-sources';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
 import { observeServiceWrites, SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import { listUnownedSources } from '#shared/ownership/unowned-sources';
@@ -113,6 +114,12 @@ export function apiDepsFromEnv(
         return resolveOwnership(attributes, catalog.snapshot());
       },
       unowned: (page) => listUnownedSources(client, catalogTable, page),
+      async observed() {
+        const { sources, truncated } = await loadObservedSources(client, catalogTable);
+        if (truncated)
+          logger.warn('observed sources past the cap were not checked', { checked: sources.length });
+        return sources;
+      },
     },
     access: makeAccessControl(store, undefined, undefined, {
       membership: makeTeamMembership(makeTeamDirectory(client, catalogTable)),

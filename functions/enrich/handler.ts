@@ -28,6 +28,7 @@ import {
 } from '#shared/metrics/metric-names';
 import { publishRecordedMetrics } from '#shared/metrics/publish-recorded-metrics';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
+import { ObservedTracker } from '#shared/ownership/observed-sources';
 import { parseOwnershipAttributesText, stampedAttributeSet } from '#shared/ownership/stamped-attributes';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
@@ -38,6 +39,8 @@ import { type InputFormat, inputFormats, type PassThroughReason } from '#shared/
 export interface EnrichDeps {
   catalog: CatalogCache;
   unowned: UnownedTracker;
+  /** Sources owned through a selector, which service writes are checked against. */
+  observed?: ObservedTracker;
   format: InputFormat;
   deliver: (records: OutputRecord[]) => Promise<Set<string>>;
   /**
@@ -74,6 +77,10 @@ export function makeEnrichHandler(deps: EnrichDeps) {
         catalog: deps.catalog,
         format: deps.format,
         onUnowned: (source) => deps.unowned.record(source),
+        // Only a selector's match can be taken by another service's write: service.name comes first.
+        onOwned: (source, match) => {
+          if (match.rule === 'selector' && match.service) deps.observed?.record(source, match.service);
+        },
         budget: DecompressionBudget.forMemory(deps.memoryMiB ?? 1024),
         ...(deps.maxRecordBytes ? { maxRecordBytes: deps.maxRecordBytes } : {}),
         strict: deps.quarantine !== undefined,
@@ -97,6 +104,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
           });
       }
       await deps.unowned.flush();
+      await deps.observed?.flush();
 
       const stats = deps.catalog.stats;
       const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
@@ -118,6 +126,7 @@ export function makeEnrichHandler(deps: EnrichDeps) {
       if (hits + misses > 0)
         metrics.addMetric(enrichMetrics.cacheHitRatio, MetricUnit.Percent, (100 * hits) / (hits + misses));
       count(enrichMetrics.catalogReads, stats.catalogReads - before.catalogReads);
+      count(enrichMetrics.catalogKeysOverBudget, stats.overBudget - before.overBudget);
       count(enrichMetrics.deliveryFailures, failed.size);
       if (failed.size) logger.warn('records not delivered; Lambda will retry them', { failed: failed.size });
 
@@ -168,6 +177,7 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
   return {
     catalog: new CatalogCache({ client, table, ttlMs }),
     unowned: new UnownedTracker({ client, table, ttlMs }),
+    observed: new ObservedTracker({ client, table, intervalMs: ttlMs }),
     format,
     deliver: (records) => deliverToKinesis(records, { client: kinesis, streamName }),
     ...(quarantineStream

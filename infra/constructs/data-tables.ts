@@ -36,6 +36,7 @@ function tableFrom(scope: Construct, definition: TableDefinition): TableV2 {
     partitionKey: { name: definition.partitionKey.name, type: keyType(definition.partitionKey.type) },
     sortKey: { name: definition.sortKey.name, type: keyType(definition.sortKey.type) },
     billing: Billing.onDemand(),
+    ...(definition.timeToLiveAttribute ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
     // AWS managed key (aws/dynamodb): encrypted at rest with key use visible in CloudTrail,
     // without a customer key's cost and grants for every reader.
     encryption: TableEncryptionV2.awsManagedKey(),
@@ -46,7 +47,7 @@ function tableFrom(scope: Construct, definition: TableDefinition): TableV2 {
 }
 
 export class DataTables extends Construct {
-  /** Teams, services, repositories, environments, policies and unowned sources (pk = kind, sk = id). */
+  /** Teams, services, repositories, environments, policies, unowned and observed sources (pk = kind, sk = id). */
   readonly catalog: ITableV2;
   /** The hash-chained audit log (pk = entity, sk = seq). Append-only. */
   readonly audit: ITableV2;
@@ -97,7 +98,7 @@ export class DataTables extends Construct {
     );
   }
 
-  /** The enricher: read the catalog, and upsert only `unowned` items (the leading key). */
+  /** The enricher: read the catalog, and upsert only `unowned` and `observed` items (the leading key). */
   grantEnrichment(grantee: IGrantable): void {
     const principal = grantee.grantPrincipal;
     principal.addToPrincipalPolicy(
@@ -110,7 +111,7 @@ export class DataTables extends Construct {
       new PolicyStatement({
         actions: ['dynamodb:UpdateItem'],
         resources: [this.catalog.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['unowned'] } },
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['unowned', 'observed'] } },
       }),
     );
   }

@@ -45,6 +45,7 @@ export const enrichMetrics = {
   cacheMisses: 'CacheMisses',
   cacheHitRatio: 'CacheHitRatio',
   catalogReads: 'CatalogReads',
+  catalogKeysOverBudget: 'CatalogKeysOverBudget',
   deliveryFailures: 'DeliveryFailures',
   otlpForwardFailures: 'OtlpForwardFailures',
 } as const;

@@ -11,6 +11,13 @@
  * key DynamoDB could not hold (a sort key over 1,024 bytes of UTF-8, or not
  * well-formed Unicode) is known
  * absent without asking: it would fail the whole shared `BatchGetItem`.
+ *
+ * Reads are bounded too: at most `readBudget.keys` keys are read per
+ * `readBudget.intervalMs` (default 1,000 keys a second: at most 10
+ * `BatchGetItem`s of 100 keys, however many distinct `service.name` values a
+ * producer sends). A key past the budget is treated as when DynamoDB could not
+ * read it: a stale copy is served if there is one, otherwise resolution says
+ * `unresolved` (the record still goes out), and `stats.overBudget` counts it.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Environment, Repository, Service, Team } from '#shared/catalog/entity-schemas';
@@ -50,7 +57,11 @@ export interface CatalogCacheOptions {
   maxEntries?: number;
   /** Where the selectors come from when the caller holds them already (the API's shared snapshot). */
   selectors?: () => SelectorMatcher;
+  /** Keys read from DynamoDB per interval; past it, keys are unavailable until the next. @default 1000 per 1000 ms */
+  readBudget?: { keys: number; intervalMs: number };
 }
+
+export const defaultReadBudget = { keys: 1_000, intervalMs: 1_000 };
 
 /** DynamoDB's limit on a sort key value, in UTF-8 bytes. */
 export const maxSortKeyBytes = 1024;
@@ -63,13 +74,21 @@ export interface CatalogCacheStats {
   hits: number;
   misses: number;
   failures: number;
+  /** Keys not read because the interval's read budget was spent. */
+  overBudget: number;
 }
 
 const key = (kind: Kind, id: string) => `${kind}#${id}`;
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 export class CatalogCache {
-  readonly stats: CatalogCacheStats = { catalogReads: 0, hits: 0, misses: 0, failures: 0 };
+  readonly stats: CatalogCacheStats = {
+    catalogReads: 0,
+    hits: 0,
+    misses: 0,
+    failures: 0,
+    overBudget: 0,
+  };
   private readonly entries = new Map<string, Entry>();
   /**
    * Keys a load could not read and had no copy of, until a load reads them.
@@ -80,6 +99,7 @@ export class CatalogCache {
   private matcher: { value: SelectorMatcher; loadedAt: number } | undefined;
   private matcherUnavailable = false;
   private selectorsFailedAt = Number.NEGATIVE_INFINITY;
+  private readWindow = { start: Number.NEGATIVE_INFINITY, keys: 0 };
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -213,8 +233,26 @@ export class CatalogCache {
         missing.set(k, itemKey(kind, id));
       }
     }
-    const keys = [...missing.values()];
+    const keys = this.withinBudget([...missing.values()]);
     for (let i = 0; i < keys.length; i += 100) await this.batchGet(keys.slice(i, i + 100));
+  }
+
+  /**
+   * The keys the interval's read budget still allows, in the order asked; the
+   * rest are handled like keys DynamoDB could not read (a stale copy, or unavailable).
+   */
+  private withinBudget(keys: { pk: Kind; sk: string }[]) {
+    const budget = this.options.readBudget ?? defaultReadBudget;
+    const now = this.now();
+    if (now - this.readWindow.start >= budget.intervalMs) this.readWindow = { start: now, keys: 0 };
+    const allowed = Math.max(0, Math.min(keys.length, budget.keys - this.readWindow.keys));
+    this.readWindow.keys += allowed;
+    for (const k of keys.slice(allowed)) {
+      this.stats.overBudget++;
+      const id = key(k.pk, k.sk);
+      if (!this.entries.has(id)) this.unavailable.add(id);
+    }
+    return keys.slice(0, allowed);
   }
 
   private async batchGet(keys: { pk: Kind; sk: string }[]): Promise<void> {

@@ -57,7 +57,9 @@ export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher 
         if (!existing || service.id < existing.service) byValue.set(selector.value, candidate);
         exact.set(selector.attribute, byValue);
       } else {
-        patterns.set(selector.attribute, [...(patterns.get(selector.attribute) ?? []), candidate]);
+        const list = patterns.get(selector.attribute);
+        if (list) list.push(candidate);
+        else patterns.set(selector.attribute, [candidate]);
       }
     }
   }

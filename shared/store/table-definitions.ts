@@ -3,7 +3,8 @@
  * from these, so keys and indexes cannot drift between deployed and local.
  *
  * Catalog table (single table, every kind of record the API and enricher keep):
- *   pk = record kind (`team`, `service`, `repository`, `environment`, `policy`, `unowned`),
+ *   pk = record kind (`team`, `service`, `repository`, `environment`, `policy`, `unowned`,
+ *   `observed`: sources seen owned through a selector, expiring by `expiresAt`),
  *   sk = id. Entity items carry `doc` (the entity as the API returns it, without
  *   version/timestamps), `version`, `createdAt`, `updatedAt`, `refCount` (how many
  *   entities point at this one; deletion requires 0).
@@ -25,12 +26,16 @@ export interface TableDefinition {
   id: string;
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute;
+  /** The attribute DynamoDB expires items by (epoch seconds), if any. */
+  timeToLiveAttribute?: string;
 }
 
 export const catalogTable: TableDefinition = {
   id: 'Catalog',
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
+  // Observed sources (pk `observed`) expire a week after they were last written.
+  timeToLiveAttribute: 'expiresAt',
 };
 
 export const auditTable: TableDefinition = {

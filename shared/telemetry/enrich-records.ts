@@ -63,6 +63,8 @@ export interface EnrichOptions {
   format: InputFormat;
   /** Called for each source nobody owns (the unowned tracker). */
   onUnowned?: (source: SourceAttributes) => void;
+  /** Called once per batch for each distinct source owned, with how (the observed-source tracker). */
+  onOwned?: (source: SourceAttributes, match: OwnershipResult['match']) => void;
   /**
    * Largest record the output stream accepts (its configured maximum record
    * size, 1-10 MiB); an enriched record above it is passed through as it came.
@@ -162,7 +164,10 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
   let snapshot: CatalogSnapshot | undefined;
   const resolve = (key: string) => {
     const entry = distinct.get(key) as Distinct;
-    entry.result ??= resolveOwnership(entry.source, snapshot as CatalogSnapshot);
+    if (!entry.result) {
+      entry.result = resolveOwnership(entry.source, snapshot as CatalogSnapshot);
+      if (entry.result.status === 'owned') options.onOwned?.(entry.source, entry.result.match);
+    }
     const result = entry.result;
     if (result.status === 'owned') counts.sourcesOwned++;
     else if (result.status === 'unowned') {

@@ -84,7 +84,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('only the API writes the catalog; the enricher may only upsert unowned sources', () => {
+  it('only the API writes the catalog; the enricher may only upsert unowned and observed sources', () => {
     const catalog = logicalId(full, 'AWS::DynamoDB::GlobalTable', 'DataCatalog');
     const enrich = logicalId(full, 'AWS::IAM::Role', 'IngestEnrichRole');
     const enrichWrites = statements.filter(
@@ -93,7 +93,7 @@ describe('least privilege', () => {
     );
     const update = enrichWrites.find((s) => s.actions.includes('dynamodb:UpdateItem'));
     assert.deepEqual(update?.Condition, {
-      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['unowned'] },
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['unowned', 'observed'] },
     });
     assert.ok(!enrichWrites.some((s) => s.actions.some((a) => /PutItem|DeleteItem|BatchWrite/.test(a))));
   });

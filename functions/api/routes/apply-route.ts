@@ -151,7 +151,7 @@ async function missingReferences(
 
 /** The document's services against the catalog as it will be: its services written, prune's deleted. */
 async function claimsProblem(
-  { services, access }: ApiDeps,
+  { services, access, ownership }: ApiDeps,
   principal: Principal,
   entities: DocumentEntity[],
   current: ReadonlyMap<EntityRef, CurrentEntity>,
@@ -175,7 +175,9 @@ async function claimsProblem(
     ...stored.map((s) => [s.id, s] as const),
     ...writes.flatMap((w) => (w.current ? [[w.proposed.id, w.current] as const] : [])),
   ]);
-  return claimProblem(await refusedClaims(access, principal, writes, catalog, byId));
+  return claimProblem(
+    await refusedClaims(access, principal, writes, catalog, byId, await ownership.observed()),
+  );
 }
 
 const report = (change: PlannedChange, extra: Record<string, unknown> = {}) => ({

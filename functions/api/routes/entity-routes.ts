@@ -31,7 +31,7 @@ export function parseEntity(info: KindInfo, id: string, body: Record<string, unk
   return doc;
 }
 
-function routesFor(info: KindInfo, { store, services, access, metrics }: ApiDeps): ApiRoute[] {
+function routesFor(info: KindInfo, { store, services, access, metrics, ownership }: ApiDeps): ApiRoute[] {
   const { kind, plural, noun } = info;
   const { idSchema } = info;
   const ref = (id: string) => `${kind}/${id}`;
@@ -76,10 +76,13 @@ function routesFor(info: KindInfo, { store, services, access, metrics }: ApiDeps
               current ? [current.doc, doc] : [doc],
             );
             if (kind === 'service')
-              await requireClaims(services, access, principal, {
-                ...(current ? { current: current.doc } : {}),
-                proposed: doc,
-              });
+              await requireClaims(
+                services,
+                access,
+                principal,
+                { ...(current ? { current: current.doc } : {}), proposed: doc },
+                ownership.observed,
+              );
           },
           write: (precondition) =>
             store.put(kind, doc, precondition, { actor: toAuditActor(principal), requestId: awsRequestId }),

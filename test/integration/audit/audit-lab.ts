@@ -66,7 +66,11 @@ export async function createAuditLab() {
     store,
     services: new SelectorSnapshot({ client, table: tables.catalogTable }),
     access: makeAccessControl(store),
-    ownership: { resolve: async () => ({}) as never, unowned: async () => ({ items: [] }) },
+    ownership: {
+      resolve: async () => ({}) as never,
+      unowned: async () => ({ items: [] }),
+      observed: async () => [],
+    },
     logger,
     metrics: new Metrics({ logger, namespace: 'PortolanTest', serviceName: 'audit' }),
     digests: archive,

@@ -87,6 +87,7 @@ async function applyHarness(
     ownership: {
       resolve: async () => assert.fail('not used'),
       unowned: async () => ({ items: [] }),
+      observed: async () => [],
     },
     logger,
     metrics: new Metrics({ logger, namespace: 'PortolanTest', serviceName: 'apply' }),
