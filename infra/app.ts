@@ -1,6 +1,6 @@
 /**
  * The CDK app. Every option is CDK context (`-c key=value` or `cdk.json`),
- * documented in the README's "Deploy" section. Synthesizes offline: no lookups,
+ * documented in docs/deployment.md. Synthesizes offline: no lookups,
  * an environment-agnostic stack unless `account`/`region` are given.
  */
 import { App, Duration, Validations } from 'aws-cdk-lib';

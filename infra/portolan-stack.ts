@@ -25,7 +25,7 @@ export interface PortolanStackProps
   cognitoDomainPrefix: string;
   /** OIDC issuers trusted besides the user pool (GitHub Actions, Okta, Entra ID...). */
   oidcIssuers?: ExternalIssuer[];
-  /** The company IdPs people sign in through (README: Sign-in for people). @default none */
+  /** The company IdPs people sign in through (docs/deployment.md: Sign-in for people). @default none */
   identityProviders?: IdentityProviderConfig[];
   /** Managed-login redirect URLs of the people app client. @default the CLI's loopback */
   peopleCallbackUrls?: string[];

@@ -23,6 +23,7 @@ import { whoamiRoute } from '#functions/api/routes/whoami-route';
 import { digestStoreFromEnv } from '#shared/audit/digest-env';
 import { authorizationSettingsFromEnv } from '#shared/auth/authorization-settings';
 import { makeTeamMembership } from '#shared/auth/team-membership';
+import { optionalWholeNumberFromEnv } from '#shared/config/env-numbers';
 import { requiredEnv } from '#shared/config/required-env';
 import { bodySizeLimit } from '#shared/http/body-size-limit';
 import { DependencyUnavailable } from '#shared/http/dependency-outage';
@@ -117,9 +118,9 @@ export const handler = makeApiHandler(apiDepsFromEnv());
 /** The digest archive `/v1/audit/verify` and `/v1/audit/digests` read, when there is one. */
 function auditDigestsFromEnv(env: NodeJS.ProcessEnv): Pick<ApiDeps, 'digests' | 'digestWindow'> {
   const digests = digestStoreFromEnv(env);
-  const window = Number(env.AUDIT_VERIFY_DIGESTS ?? 0);
+  const window = optionalWholeNumberFromEnv(env, 'AUDIT_VERIFY_DIGESTS', { min: 1, meaning: 'digests' });
   return {
     ...(digests ? { digests } : {}),
-    ...(Number.isInteger(window) && window > 0 ? { digestWindow: window } : {}),
+    ...(window !== undefined ? { digestWindow: window } : {}),
   };
 }

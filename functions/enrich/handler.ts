@@ -14,6 +14,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { deliverToKinesis } from '#functions/enrich/kinesis-delivery';
 import { makeOtlpForwarder, type OtlpPayload } from '#functions/enrich/otlp-forwarder';
 import { createKinesisClient } from '#shared/aws/kinesis-client';
+import { wholeNumberFromEnv } from '#shared/config/env-numbers';
 import { requiredEnv } from '#shared/config/required-env';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
@@ -126,7 +127,7 @@ function logPassThroughs(
 /** Dependencies from the function's environment; no network until the first batch. */
 export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichDeps {
   const table = requiredEnv('CATALOG_TABLE', env);
-  const ttlMs = Number(env.CACHE_TTL_SECONDS ?? 60) * 1000;
+  const ttlMs = wholeNumberFromEnv(env, 'CACHE_TTL_SECONDS', 60, { max: 86_400, meaning: 'seconds' }) * 1000;
   const format = (env.INPUT_FORMAT ?? 'auto') as InputFormat;
   if (!inputFormats.includes(format))
     throw new Error(`INPUT_FORMAT must be one of ${inputFormats.join(', ')}`);
@@ -137,9 +138,11 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
   if (unvouched !== 'passthrough' && unvouched !== 'quarantine')
     throw new Error('UNVOUCHED_RECORDS must be passthrough or quarantine');
   const quarantineStream = unvouched === 'quarantine' ? requiredEnv('QUARANTINE_STREAM', env) : undefined;
-  const maxRecordBytes = Number(env.MAX_RECORD_BYTES ?? 1024 * 1024);
-  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024 * 1024 || maxRecordBytes > 10 * 1024 * 1024)
-    throw new Error('MAX_RECORD_BYTES must be the stream maximum record size, 1-10 MiB in bytes');
+  const maxRecordBytes = wholeNumberFromEnv(env, 'MAX_RECORD_BYTES', 1024 * 1024, {
+    min: 1024 * 1024,
+    max: 10 * 1024 * 1024,
+    meaning: 'the stream maximum record size, 1-10 MiB in bytes',
+  });
   const logger = new Logger();
   return {
     catalog: new CatalogCache({ client, table, ttlMs }),
@@ -153,7 +156,11 @@ export function enrichDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EnrichD
         }
       : {}),
     maxRecordBytes,
-    memoryMiB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1024) || 1024,
+    memoryMiB: wholeNumberFromEnv(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 1024, {
+      min: 128,
+      max: 10_240,
+      meaning: 'MiB',
+    }),
     ...(env.OTLP_ENDPOINT
       ? {
           forward: makeOtlpForwarder({

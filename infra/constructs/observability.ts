@@ -82,7 +82,7 @@ export class Observability extends Construct {
       'FailedBatches',
       failedDepth,
       0,
-      'Telemetry batches exhausted their retries: replay them (README, "Replaying a failed batch")',
+      'Telemetry batches exhausted their retries: replay them (docs/operations.md, "Replaying a failed batch")',
     );
     const serverErrors = props.httpApi.metricServerError({ period });
     alarm('Api5xx', serverErrors, 0, 'The catalog API answered 5xx');

@@ -20,7 +20,7 @@ import { createKinesisClient } from '#shared/aws/kinesis-client';
 export const kinesisStateFileName = 'kinesis-data.json';
 /**
  * Above this size each of kinesis-mock's once-a-second rewrites costs ~3 s of CPU:
- * three quarters of a core, and slower puts (measured in the README).
+ * three quarters of a core, and slower puts (measured in docs/benchmarks.md).
  */
 const defaultStateWarnBytes = 16 * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-/** The audit log's event shape (PRODUCT.md "Audit"), shared by the chain, the store and the API. */
+/** The audit log's event shape (each field is described in docs/audit.md), shared by the chain, the store and the API. */
 
 /**
  * Who made a change, from the verified token: issuer, subject, client, CI

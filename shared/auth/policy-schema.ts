@@ -1,5 +1,5 @@
 /**
- * IAM-like access policies (PRODUCT.md "Authorization"): who a policy applies to,
+ * IAM-like access policies (docs/api.md, "Authorization"): who a policy applies to,
  * and statements with effect, actions, resources and conditions that compare
  * resource fields with token claims. One schema validates `PUT /v1/policies/{id}`
  * and types the evaluator.

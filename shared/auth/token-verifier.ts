@@ -26,6 +26,7 @@ import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import { z } from 'zod';
 import type { Principal } from '#shared/auth/principal';
 import { principalFromClaims } from '#shared/auth/principal-claims';
+import { optionalWholeNumberFromEnv } from '#shared/config/env-numbers';
 
 const nonEmptyStrings = z.array(z.string().min(1)).min(1);
 
@@ -266,13 +267,10 @@ export function tokenVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): Toke
   const issuers = trustedIssuersSchema.parse(JSON.parse(raw));
   const options: TokenVerifierOptions = {};
   if (env.JWKS_CA_FILE) options.caPem = readFileSync(env.JWKS_CA_FILE, 'utf8');
-  const lifetime = env.MAX_TOKEN_LIFETIME_SECONDS;
-  if (lifetime !== undefined && lifetime !== '') {
-    const seconds = Number(lifetime);
-    if (!Number.isInteger(seconds) || seconds < 1) {
-      throw new Error(`MAX_TOKEN_LIFETIME_SECONDS=${lifetime} is not a whole number of seconds (at least 1)`);
-    }
-    options.maxLifetimeSeconds = seconds;
-  }
+  const lifetime = optionalWholeNumberFromEnv(env, 'MAX_TOKEN_LIFETIME_SECONDS', {
+    min: 1,
+    meaning: 'seconds',
+  });
+  if (lifetime !== undefined) options.maxLifetimeSeconds = lifetime;
   return makeTokenVerifier(issuers, options);
 }

@@ -1,6 +1,6 @@
 /**
  * Backstage `catalog-info.yaml` entities → Portolan entities (the mapping
- * table is in the README, "From CI"). Pure: parsed YAML documents in,
+ * table is in docs/ci.md, "Importing Backstage and CODEOWNERS"). Pure: parsed YAML documents in,
  * entities and notes on what was not mapped out.
  *
  * | Backstage | Portolan |

@@ -1,4 +1,4 @@
-/** The `ownership.*` attributes Portolan stamps on telemetry (PRODUCT.md "Enrichment contract"). */
+/** The `ownership.*` attributes Portolan stamps on telemetry (docs/enrichment.md, "Resolution": the contract consumers read). */
 
 /** Attribute values as resolution sees them: strings, or string lists (e.g. `aws.log.group.names`). */
 export type SourceAttributes = Record<string, string | string[]>;

@@ -105,88 +105,149 @@ function decodeUnaggregated(data: Buffer, format: InputFormat, options: DecodeOp
   const compression = compressionOf(data);
   const inflated = decompressWithin(data, compression, options.budget);
   if ('refused' in inflated) return { passThrough: inflated.refused, reason: inflated.reason };
-  const decoded = decodePlain(inflated.plain, format, compression, options.attributes);
+  const decoded = decodeDecompressed(inflated.plain, format, compression, options.attributes);
   if ('passThrough' in decoded) return decoded;
   return { decoded };
 }
 
-function decodePlain(
-  plain: Buffer,
+type PassThrough = Exclude<Decoding, { decoded: DecodedRecord }>;
+
+/** A record's bytes after decompression, as every detector sees them. */
+interface DecompressedRecord {
+  bytes: Buffer;
+  format: InputFormat;
+  compression: Compression;
+  attributes: ReadonlySet<string> | undefined;
+  /** Starts with `{` (after whitespace) and is not configured as protobuf: several JSON lines or one document. */
+  json: 'lines' | 'document' | undefined;
+  /** The whole record through `JSON.parse`, parsed at most once; undefined when it does not parse. */
+  parsed(): unknown;
+}
+
+/** Decodes the record, or passes it through with a reason; undefined leaves it to the next detector. */
+type Detector = (record: DecompressedRecord) => DecodedRecord | PassThrough | undefined;
+
+const acceptsJsonLines = (format: InputFormat) => format === 'auto' || format === 'json-lines';
+const isProtobufFormat = (format: InputFormat) => format.startsWith('otlp-proto-');
+
+/** Several one-line objects: JSON lines, without first failing to parse them as one document. */
+const severalJsonLines: Detector = (record) =>
+  record.json === 'lines' && acceptsJsonLines(record.format)
+    ? decodeJsonLines(record.bytes, record.compression, record.attributes)
+    : undefined;
+
+/**
+ * Scanned, not parsed: OTLP/JSON's resource attributes and a CloudWatch
+ * envelope's few top-level fields are all that is read.
+ */
+const scannedJsonDocument: Detector = (record) => {
+  if (record.json !== 'document') return undefined;
+  const scanned = scanJsonRequest(record.bytes, otlpListKeys, cloudWatchKeys);
+  return (scanned && decodeScanned(record.bytes, scanned, record.format, record.compression)) || undefined;
+};
+
+/** What the scan leaves undecided (repeated keys, the producer's own ownership.*, odd shapes), parsed. */
+const parsedJsonDocument: Detector = (record) => {
+  if (record.json !== 'document') return undefined;
+  const parsed = record.parsed();
+  return parsed === undefined ? undefined : decodeJson(parsed, record.format, record.compression);
+};
+
+const otlpProtobuf: Detector = (record) => {
+  const { bytes, format, compression } = record;
+  if (bytes[0] !== 0x0a || !(format === 'auto' || isProtobufFormat(format))) return undefined;
+  const request = readOtlpProtobuf(bytes);
+  if (!request) return undefined;
+  const configured = isProtobufFormat(format) ? (format.slice('otlp-proto-'.length) as Signal) : undefined;
+  const signal = configured ?? request.signal;
+  return {
+    kind: 'otlp-protobuf',
+    ...(signal ? { signal } : {}),
+    compression,
+    sources: request.sources,
+    encode(ownership) {
+      return compressed(request.encode(ownership), compression);
+    },
+  };
+};
+
+/** A single JSON object that is neither OTLP nor CloudWatch: one JSON line (reusing the parse). */
+const singleJsonLine: Detector = (record) => {
+  if (record.json !== 'document' || !acceptsJsonLines(record.format)) return undefined;
+  const parsed = record.parsed();
+  return decodeJsonLines(
+    record.bytes,
+    record.compression,
+    record.attributes,
+    parsed === undefined ? undefined : { value: parsed },
+  );
+};
+
+/**
+ * The detectors in the order they are tried; the first to claim the record
+ * decodes it. The one ambiguity: a protobuf request starts with field 1's tag,
+ * 0x0a, which is also a newline, and may be followed by `{` (a 123-byte first
+ * `Resource*`). So a record starting `{` after whitespace is taken as a JSON
+ * document only when it is OTLP/JSON or a CloudWatch envelope, protobuf is
+ * tried next, and a lone JSON line comes last.
+ */
+const detectors: readonly Detector[] = [
+  severalJsonLines,
+  scannedJsonDocument,
+  parsedJsonDocument,
+  otlpProtobuf,
+  singleJsonLine,
+];
+
+/** A record already decompressed (or never compressed): the first detector that claims it decodes it. */
+function decodeDecompressed(
+  bytes: Buffer,
   format: InputFormat,
   compression: Compression,
   attributes: ReadonlySet<string> | undefined,
-): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
-  const firstByte = firstNonSpace(plain);
-  const protobufFormat = format.startsWith('otlp-proto-');
-  // A protobuf request starts with field 1 (0x0a), which is also a newline and
-  // may be followed by `{` (a 123-byte resource): JSON is only taken when it parses.
-  let jsonLines: (() => ReturnType<typeof decodeJsonLines>) | undefined;
-  if (firstByte === 0x7b /* { */ && !protobufFormat) {
-    // Several one-line objects: JSON lines, without first failing to parse them as one document.
-    if (isMultiLineJson(plain)) {
-      if (format === 'auto' || format === 'json-lines')
-        return decodeJsonLines(plain, compression, attributes);
-    } else {
-      // Scanned, not parsed: OTLP/JSON's resource attributes and a CloudWatch
-      // envelope's few top-level fields are all that is read.
-      const scanned = scanJsonRequest(plain, otlpListKeys, cloudWatchKeys);
-      const fromScan = scanned && decodeScanned(plain, scanned, format, compression);
-      if (fromScan) return fromScan;
-      const text = plain.toString('utf8');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed !== undefined) {
-        const json = decodeJson(parsed, format, compression);
-        if (json) return json;
-      }
-      if (format === 'auto' || format === 'json-lines') {
-        jsonLines = () =>
-          decodeJsonLines(
-            plain,
-            compression,
-            attributes,
-            parsed === undefined ? undefined : { value: parsed },
-          );
-        // A leading 0x0a may be protobuf's first tag: try that first.
-        if (plain[0] !== 0x0a) return jsonLines();
-      }
-    }
+): DecodedRecord | PassThrough {
+  const record: DecompressedRecord = {
+    bytes,
+    format,
+    compression,
+    attributes,
+    json: jsonShape(bytes, format),
+    parsed: () => {
+      const parsed = parseOrUndefined(bytes);
+      record.parsed = () => parsed;
+      return parsed;
+    },
+  };
+  for (const detect of detectors) {
+    const detected = detect(record);
+    if (detected) return detected;
   }
-  if (plain[0] === 0x0a && (format === 'auto' || protobufFormat)) {
-    const request = readOtlpProtobuf(plain);
-    if (request) {
-      const configured = protobufFormat ? (format.slice('otlp-proto-'.length) as Signal) : undefined;
-      const signal = configured ?? request.signal;
-      return {
-        kind: 'otlp-protobuf',
-        ...(signal ? { signal } : {}),
-        compression,
-        sources: request.sources,
-        encode(ownership) {
-          return compressed(request.encode(ownership), compression);
-        },
-      };
-    }
-  }
-  if (jsonLines) return jsonLines();
   return {
     passThrough: 'undecodable',
     reason: `not ${format === 'auto' ? 'a recognised telemetry encoding' : format}`,
   };
 }
 
-/** A whole-record JSON document: OTLP JSON or a CloudWatch Logs envelope; undefined when it is neither. */
+function jsonShape(bytes: Buffer, format: InputFormat): DecompressedRecord['json'] {
+  if (firstNonSpace(bytes) !== 0x7b /* { */ || isProtobufFormat(format)) return undefined;
+  return isMultiLineJson(bytes) ? 'lines' : 'document';
+}
+
+function parseOrUndefined(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** OTLP/JSON or a CloudWatch Logs envelope from a scan; undefined when the scan cannot settle it. */
 function decodeScanned(
   plain: Buffer,
   scanned: ScannedRequest,
   format: InputFormat,
   compression: Compression,
-): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
+): DecodedRecord | PassThrough | undefined {
   if (scanned.listKey) {
     const otlp = format === 'auto' || format === 'otlp-json' ? otlpFromScan(plain, scanned) : undefined;
     return (
@@ -223,11 +284,12 @@ function decodeScanned(
   };
 }
 
+/** A parsed whole-record JSON document: OTLP/JSON or a CloudWatch Logs envelope; undefined when it is neither. */
 function decodeJson(
   parsed: unknown,
   format: InputFormat,
   compression: Compression,
-): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> | undefined {
+): DecodedRecord | PassThrough | undefined {
   const signal = otlpJsonSignal(parsed);
   if (signal === 'ambiguous')
     return { passThrough: 'undecodable', reason: 'OTLP/JSON request with more than one signal' };
@@ -283,7 +345,7 @@ function decodeJsonLines(
   compression: Compression,
   attributes: ReadonlySet<string> | undefined,
   whole?: { value: unknown },
-): DecodedRecord | Exclude<Decoding, { decoded: DecodedRecord }> {
+): DecodedRecord | PassThrough {
   const lines = readJsonLines(plain, whole, attributes);
   if (!lines)
     return {

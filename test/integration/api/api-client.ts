@@ -51,7 +51,7 @@ export const teamDoc = (id: string, name = id) => ({
   contacts: { slack: `#${id}`, email: `${id}@acme.example` },
 });
 
-/** Statements of the README's GitHub Actions policy, for tests acting as a repository's CI job. */
+/** Statements of the GitHub Actions policy in docs/ci.md, for tests acting as a repository's CI job. */
 export const jobStatements = {
   readCatalog: {
     sid: 'ReadCatalog',

@@ -24,7 +24,7 @@ describe('apply authorization over HTTP', () => {
     assert.equal((await call('PUT', `/v1/teams/${team}`, { body: teamDoc(team) })).status, 201);
     const repo = await call('PUT', `/v1/repositories/${encodeURIComponent(mine)}`, { body: { team } });
     assert.equal(repo.status, 201);
-    // The README's GitHub Actions policy.
+    // The GitHub Actions policy documented in docs/ci.md.
     const policy = await call('PUT', `/v1/policies/${unique('github')}`, {
       body: {
         principal: { repository_owner: owner },
@@ -68,7 +68,7 @@ describe('apply authorization over HTTP', () => {
     entities: [{ kind: 'repository', id: mine, team }, ...entities],
   });
 
-  it("lets the README's GitHub policy prune within its own repository", async () => {
+  it('lets the documented GitHub policy prune within its own repository', async () => {
     const [kept, dropped] = [unique('svc'), unique('svc')];
     for (const id of [kept, dropped])
       assert.equal(

@@ -90,15 +90,15 @@ describe('teams map to groups', () => {
     assert.equal((await call('DELETE', `/v1/services/${mine}`, { bearer: token })).status, 204);
   });
 
-  it('the README’s stored equivalent of the built-in is accepted and resolves to the person’s teams', async () => {
+  it('the documented stored equivalent of the built-in is accepted and resolves to the person’s teams', async () => {
     const sub = unique('gus');
     const readme = JSON.parse(
-      readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+      readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8')
         .split('```json\n')
         .find((block) => block.startsWith('{\n  "description": "team members change'))
         ?.split('\n```')[0] ?? 'null',
     ) as Record<string, unknown>;
-    assert.ok(readme, 'the README shows the stored team-members policy');
+    assert.ok(readme, 'docs/api.md shows the stored team-members policy');
     const id = unique('team-members');
     // Narrowed to this test's person, so that other tests sharing the stack are unaffected.
     const stored = await put(`/v1/policies/${id}`, { ...readme, principal: { sub } });

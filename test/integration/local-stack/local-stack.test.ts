@@ -35,7 +35,7 @@ const alive = (pid: number) => {
 };
 
 describe('local stack', () => {
-  it('writes local.json in the shape PRODUCT.md fixes', () => {
+  it('writes local.json in the documented shape (endpoints, clients and their scopes, streams, tables)', () => {
     assert.match(state.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(state.issuer, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(state.tokenUrl.startsWith(`${state.issuer}/`));

@@ -4,7 +4,7 @@ import { referencesOf } from '#shared/catalog/entity-kinds';
 import { environment, repository, service, team } from '#shared/catalog/entity-schemas';
 
 describe('catalog schemas', () => {
-  it('accept the wire shapes of PRODUCT.md', () => {
+  it('accept the documented wire shape of each kind', () => {
     assert.ok(
       team.safeParse({
         id: 'payments',

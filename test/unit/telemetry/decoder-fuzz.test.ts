@@ -45,7 +45,7 @@ async function enrichOne(data: Buffer) {
 /**
  * Every `ownership.team` a JSON consumer reads where Portolan writes it: each
  * OTLP resource's attributes, or an envelope's (a line's) top-level keys.
- * (Span and log-record attributes are the producer's; README, threat model.)
+ * (Span and log-record attributes are the producer's; docs/threat-model.md.)
  */
 function jsonTeams(text: string): unknown[] {
   const parsed = JSON.parse(text) as unknown;
