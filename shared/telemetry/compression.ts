@@ -28,15 +28,17 @@ export const maxDecompressedBytes = 64 * 1024 * 1024;
  * allocating and clearing a 32 KB window and 16 KB output chunks — outweighs
  * compressing them. A window just large enough for the data finds every match
  * the full one would, so the output is byte for byte zlib's default at about
- * half the cost. The output chunk is sized for what telemetry compresses to
- * (a quarter or less), not for the input: zlib hands back a view of its
- * chunk, and a batch's outputs are all held until they are sent.
+ * half the cost. The output chunk holds a small record whole (a second chunk
+ * costs a copy), and a large one's usual output (a quarter or less), not the
+ * whole input: zlib hands back a view of its chunk, and a batch's outputs are
+ * all held until they are sent.
  */
 function sizedFor(length: number): ZlibOptions {
   // Deflate looks back at most 2^windowBits − 262 bytes; 9 is the least zlib takes.
   let windowBits = 9;
   while (windowBits < 15 && (1 << windowBits) - 262 < length) windowBits++;
-  return { windowBits, chunkSize: Math.max(64, Math.min(Math.ceil(length / 4) + 64, 64 * 1024)) };
+  const expected = length < 16 * 1024 ? length : Math.ceil(length / 4);
+  return { windowBits, chunkSize: Math.max(64, Math.min(expected + 64, 256 * 1024)) };
 }
 
 /**
