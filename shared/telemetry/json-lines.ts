@@ -16,18 +16,18 @@ import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { ownershipPrefix } from '#shared/ownership/ownership-context';
 import { objectSuffix, stampObject } from '#shared/telemetry/json-records';
 
-const isSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+import { isJsonSpace } from '#shared/telemetry/json-whitespace';
 
 /** True when the first line is a whole object (ends with `}`) and more than whitespace follows it. */
 export function isMultiLineJson(buf: Buffer): boolean {
   let start = 0;
-  while (start < buf.length && isSpace(buf[start])) start++;
+  while (start < buf.length && isJsonSpace(buf[start])) start++;
   const newline = buf.indexOf(0x0a, start);
   if (newline === -1) return false;
   let end = newline - 1;
-  while (end >= start && isSpace(buf[end])) end--;
+  while (end >= start && isJsonSpace(buf[end])) end--;
   if (buf[end] !== 0x7d) return false;
-  for (let i = newline + 1; i < buf.length; i++) if (!isSpace(buf[i])) return true;
+  for (let i = newline + 1; i < buf.length; i++) if (!isJsonSpace(buf[i])) return true;
   return false;
 }
 
@@ -128,7 +128,7 @@ export function readJsonLines(
       const newline = text.indexOf('\n', start);
       const end = newline === -1 ? text.length : newline;
       let first = start;
-      while (first < end && isSpace(text.charCodeAt(first))) first++;
+      while (first < end && isJsonSpace(text.charCodeAt(first))) first++;
       if (text.charCodeAt(first) === 0x7b /* { */) {
         let object: Record<string, unknown> | undefined;
         try {

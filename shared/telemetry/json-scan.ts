@@ -5,7 +5,8 @@
  * own bytes instead of re-serializing the whole request.
  */
 
-const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+import { isJsonSpace } from '#shared/telemetry/json-whitespace';
+
 const [quote, backslash, colon, comma] = [0x22, 0x5c, 0x3a, 0x2c];
 const [openBrace, closeBrace, openBracket, closeBracket] = [0x7b, 0x7d, 0x5b, 0x5d];
 
@@ -62,7 +63,7 @@ class Scanner {
   constructor(readonly buf: Buffer) {}
 
   space() {
-    while (isSpace(this.buf[this.pos])) this.pos++;
+    while (isJsonSpace(this.buf[this.pos])) this.pos++;
   }
 
   expect(byte: number) {
@@ -184,7 +185,7 @@ class Scanner {
       const start = pos;
       for (;;) {
         const b = buf[pos];
-        if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isSpace(b)) break;
+        if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isJsonSpace(b)) break;
         if (byteClass[b] !== other) throw new SyntaxError(`not JSON at ${pos}`);
         pos++;
       }
@@ -376,7 +377,7 @@ export function scanJsonRequest(
             });
             const at = scanner.pos - 1;
             let first = open + 1;
-            while (isSpace(buf[first])) first++;
+            while (isJsonSpace(buf[first])) first++;
             resources[i] = {
               attributes: JSON.parse(buf.toString('utf8', open, at + 1)),
               at,

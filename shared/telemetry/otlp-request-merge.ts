@@ -11,6 +11,7 @@
  *   re-serialization: numbers, escapes and key order stay as written). A JSON
  *   request of any other shape goes alone.
  */
+import { isJsonSpace, skipJsonSpace } from '#shared/telemetry/json-whitespace';
 import type { Signal } from '#shared/telemetry/otlp-json';
 import { ProtobufReader, wireType } from '#shared/telemetry/protobuf-reader';
 
@@ -94,20 +95,10 @@ function protobufPiece(buf: Buffer): Buffer | undefined {
   return buf;
 }
 
-const isSpace = (byte: number | undefined) =>
-  byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
-
-/** Index of the first non-space byte at or after `from`. */
-function skipSpace(buf: Buffer, from: number): number {
-  let pos = from;
-  while (isSpace(buf[pos])) pos++;
-  return pos;
-}
-
 /** Index one past the last non-space byte before `to`. */
 function skipSpaceBack(buf: Buffer, to: number): number {
   let end = to;
-  while (end > 0 && isSpace(buf[end - 1])) end--;
+  while (end > 0 && isJsonSpace(buf[end - 1])) end--;
   return end;
 }
 
@@ -119,19 +110,19 @@ function skipSpaceBack(buf: Buffer, to: number): number {
  */
 function jsonPiece(buf: Buffer, listKey: string): Buffer | undefined {
   const key = Buffer.from(`"${listKey}"`);
-  let pos = skipSpace(buf, 0);
+  let pos = skipJsonSpace(buf, 0);
   if (buf[pos] !== 0x7b) return undefined; // {
-  pos = skipSpace(buf, pos + 1);
+  pos = skipJsonSpace(buf, pos + 1);
   if (!buf.subarray(pos, pos + key.length).equals(key)) return undefined;
-  pos = skipSpace(buf, pos + key.length);
+  pos = skipJsonSpace(buf, pos + key.length);
   if (buf[pos] !== 0x3a) return undefined; // :
-  pos = skipSpace(buf, pos + 1);
+  pos = skipJsonSpace(buf, pos + 1);
   if (buf[pos] !== 0x5b) return undefined; // [
   let end = skipSpaceBack(buf, buf.length);
   if (buf[end - 1] !== 0x7d) return undefined; // }
   end = skipSpaceBack(buf, end - 1);
   if (buf[end - 1] !== 0x5d || end - 1 <= pos) return undefined; // ]
-  const inner = buf.subarray(skipSpace(buf, pos + 1), skipSpaceBack(buf, end - 1));
+  const inner = buf.subarray(skipJsonSpace(buf, pos + 1), skipSpaceBack(buf, end - 1));
   try {
     JSON.parse(`[${inner.toString('utf8')}]`);
   } catch {

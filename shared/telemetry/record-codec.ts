@@ -25,6 +25,7 @@ import {
   stampObject,
 } from '#shared/telemetry/json-records';
 import { type ScannedRequest, scanJsonRequest } from '#shared/telemetry/json-scan';
+import { skipJsonSpace } from '#shared/telemetry/json-whitespace';
 import {
   attributesOf,
   otlpFromScan,
@@ -229,7 +230,7 @@ function decodeDecompressed(
 }
 
 function jsonShape(bytes: Buffer, format: InputFormat): DecompressedRecord['json'] {
-  if (firstNonSpace(bytes) !== 0x7b /* { */ || isProtobufFormat(format)) return undefined;
+  if (bytes[skipJsonSpace(bytes, 0)] !== 0x7b /* { */ || isProtobufFormat(format)) return undefined;
   return isMultiLineJson(bytes) ? 'lines' : 'document';
 }
 
@@ -329,15 +330,6 @@ function decodeJson(
 /** Re-encoded bytes, compressed as the input was: one record out. */
 function compressed(bytes: Buffer, compression: Compression): Buffer[] {
   return [compress(bytes, compression)];
-}
-
-/** The first byte that is not JSON whitespace. */
-function firstNonSpace(buf: Buffer): number | undefined {
-  for (let i = 0; i < buf.length; i++) {
-    const b = buf[i] as number;
-    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
-  }
-  return undefined;
 }
 
 function decodeJsonLines(
