@@ -13,6 +13,7 @@ import { identifyingAttributes } from '#shared/ownership/unowned-sources';
 import { type Compression, DecompressionBudget } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
 import {
+  type DecodedRecord,
   type DecodeOptions,
   type Decoding,
   decodeRecord,
@@ -142,122 +143,191 @@ function decodeIsolated(record: InputRecord, format: InputFormat, decodeOptions:
 const describe = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : 'non-error thrown';
 
-export async function enrichRecords(records: InputRecord[], options: EnrichOptions) {
-  const counts: EnrichmentCounts = {
-    recordsIn: records.length,
-    recordsEnriched: 0,
-    recordsPassedThrough: 0,
-    passedThrough: {},
-    firstPassThrough: {},
-    controlMessages: 0,
-    sourcesOwned: 0,
-    sourcesUnowned: 0,
-    sourcesUnresolved: 0,
-  };
-  // Records of one batch come from few sources: load and resolve each distinct one once.
-  // A source is what resolution (and the unowned list) looks at, not every
-  // attribute: a log line's message must not make each line a source of its own.
-  const relevant = await options.catalog.relevantAttributes?.();
-  const kept = relevant ? new Set([...relevant, ...identifyingAttributes]) : undefined;
-  type Distinct = { source: SourceAttributes; result?: OwnershipResult; stamped?: Record<string, string> };
-  const distinct = new Map<string, Distinct>();
-  let snapshot: CatalogSnapshot | undefined;
-  const resolve = (key: string) => {
-    const entry = distinct.get(key) as Distinct;
-    if (!entry.result) {
-      entry.result = resolveOwnership(entry.source, snapshot as CatalogSnapshot);
-      if (entry.result.status === 'owned') options.onOwned?.(entry.source, entry.result.match);
-    }
-    const result = entry.result;
-    if (result.status === 'owned') counts.sourcesOwned++;
-    else if (result.status === 'unowned') {
-      counts.sourcesUnowned++;
-      options.onUnowned?.(entry.source);
-    } else counts.sourcesUnresolved++;
-    // One object per distinct source: encoders cache its encoding by identity.
-    entry.stamped ??= keepStamped(result.attributes, options.stampedAttributes);
-    return entry.stamped;
-  };
+type DecodedInput = { record: InputRecord; decoding: Decoding };
+type DistinctSource = {
+  source: SourceAttributes;
+  result?: OwnershipResult;
+  stamped?: Record<string, string>;
+};
 
-  // Without a budget of its own, the batch is still metered: chunks close by the bytes inflated.
-  const budget = options.budget ?? new DecompressionBudget(Number.MAX_SAFE_INTEGER);
-  const decodeOptions: DecodeOptions = { ...(kept ? { attributes: kept } : {}), budget };
-  const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
-  const outputs: OutputRecord[] = [];
-  const passThrough = (record: InputRecord, why: PassThroughReason, reason: string) => {
-    counts.recordsPassedThrough++;
-    counts.passedThrough[why] = (counts.passedThrough[why] ?? 0) + 1;
-    counts.firstPassThrough[why] ??= { id: record.id, reason };
-    if (why === 'control-message') counts.controlMessages++;
-    outputs.push({ id: record.id, partitionKey: record.partitionKey, data: record.data, passThrough: why });
-  };
-  for (let start = 0; start < records.length; ) {
-    const decoded: { record: InputRecord; decoding: Decoding }[] = [];
-    const budgetAtStart = budget.remaining;
-    while (
-      start < records.length &&
-      decoded.length < chunkSize &&
-      budgetAtStart - budget.remaining < chunkBytes
-    ) {
-      const record = records[start++] as InputRecord;
-      decoded.push({ record, decoding: decodeIsolated(record, options.format, decodeOptions) });
-    }
+/**
+ * The batch's distinct sources. Records of one batch come from few sources:
+ * each is keyed, loaded from the catalog and resolved once. A source is what
+ * resolution (and the unowned list) looks at, not every attribute: a log
+ * line's message must not make each line a source of its own.
+ */
+class BatchSources {
+  private readonly distinct = new Map<string, DistinctSource>();
+  private snapshot: CatalogSnapshot | undefined;
+
+  constructor(
+    private readonly options: EnrichOptions,
+    private readonly counts: EnrichmentCounts,
+    private readonly kept: ReadonlySet<string> | undefined,
+  ) {}
+
+  /**
+   * Each decoded record's source keys, once the sources this batch has not
+   * seen yet are loaded: a catalog outage costs one bounded attempt per new
+   * source, not one per chunk.
+   */
+  async keyChunk(chunk: DecodedInput[]): Promise<string[][]> {
     const fresh: SourceAttributes[] = [];
     // Decoders hand out one object for a source that repeats: keyed once.
     let last: { attributes?: SourceAttributes; key: string } = { key: '' };
-    const keyed = decoded.map(({ decoding }) =>
+    const keyed = chunk.map(({ decoding }) =>
       'decoded' in decoding
         ? decoding.decoded.sources.map((attributes) => {
             if (attributes === last.attributes) return last.key;
-            const key = keyOf(attributes, kept);
+            const key = keyOf(attributes, this.kept);
             last = { attributes, key };
-            if (!distinct.has(key)) {
-              const source = keptOf(attributes, kept);
-              distinct.set(key, { source });
+            if (!this.distinct.has(key)) {
+              const source = keptOf(attributes, this.kept);
+              this.distinct.set(key, { source });
               fresh.push(source);
             }
             return key;
           })
         : [],
     );
-    // Only sources this batch has not seen yet: a catalog outage costs one
-    // bounded attempt per new source, not one per chunk.
-    if (fresh.length > 0 || !snapshot) {
-      await options.catalog.prefetch(fresh);
-      snapshot = options.catalog.snapshot();
+    if (fresh.length > 0 || !this.snapshot) {
+      await this.options.catalog.prefetch(fresh);
+      this.snapshot = this.options.catalog.snapshot();
     }
+    return keyed;
+  }
 
-    for (const [i, { record, decoding }] of decoded.entries()) {
+  /** The attributes to stamp on the source keyed `key`, counted once per record it appears in. */
+  stamped(key: string): Record<string, string> {
+    const entry = this.distinct.get(key) as DistinctSource;
+    if (!entry.result) {
+      entry.result = resolveOwnership(entry.source, this.snapshot as CatalogSnapshot);
+      if (entry.result.status === 'owned') this.options.onOwned?.(entry.source, entry.result.match);
+    }
+    this.count(entry.result, entry.source);
+    // One object per distinct source: encoders cache its encoding by identity.
+    entry.stamped ??= keepStamped(entry.result.attributes, this.options.stampedAttributes);
+    return entry.stamped;
+  }
+
+  private count(result: OwnershipResult, source: SourceAttributes) {
+    if (result.status === 'owned') this.counts.sourcesOwned++;
+    else if (result.status === 'unowned') {
+      this.counts.sourcesUnowned++;
+      this.options.onUnowned?.(source);
+    } else this.counts.sourcesUnresolved++;
+  }
+}
+
+/** The batch's output records and counts: every input record ends here, stamped or passed through. */
+class BatchOutput {
+  readonly outputs: OutputRecord[] = [];
+  readonly counts: EnrichmentCounts;
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly options: EnrichOptions,
+    recordsIn: number,
+  ) {
+    this.counts = {
+      recordsIn,
+      recordsEnriched: 0,
+      recordsPassedThrough: 0,
+      passedThrough: {},
+      firstPassThrough: {},
+      controlMessages: 0,
+      sourcesOwned: 0,
+      sourcesUnowned: 0,
+      sourcesUnresolved: 0,
+    };
+    this.maxBytes = options.maxRecordBytes ?? 1024 * 1024;
+  }
+
+  /** A decoded chunk out, each record stamped with its sources' ownership or passed through. */
+  emitChunk(chunk: DecodedInput[], keyed: string[][], sources: BatchSources) {
+    for (const [i, { record, decoding }] of chunk.entries()) {
       // Released as it is used: a chunk's decoded records are not all held to its end.
-      (decoded[i] as { decoding?: Decoding }).decoding = undefined;
-      if (!('decoded' in decoding)) {
-        passThrough(record, decoding.passThrough, decoding.reason);
-        continue;
-      }
-      if (options.strict && decoding.decoded.unvouched) {
-        passThrough(record, 'unvouched-part', decoding.decoded.unvouched);
-        continue;
-      }
-      let encoded: Buffer[];
-      try {
-        encoded = decoding.decoded.encode((keyed[i] as string[]).map(resolve));
-      } catch (error) {
-        passThrough(record, 'encoder-failure', describe(error));
-        continue;
-      }
-      if (encoded.some((data) => data.length + Buffer.byteLength(record.partitionKey) > maxBytes)) {
-        passThrough(record, 'oversize', `enriched past the ${maxBytes}-byte record limit`);
-        continue;
-      }
-      counts.recordsEnriched++;
-      const { kind, signal, compression } = decoding.decoded;
-      const otlp =
-        signal && (kind === 'otlp-json' || kind === 'otlp-protobuf')
-          ? { signal, protobuf: kind === 'otlp-protobuf', compression }
-          : undefined;
-      for (const data of encoded)
-        outputs.push({ id: record.id, partitionKey: record.partitionKey, data, ...(otlp ? { otlp } : {}) });
+      (chunk[i] as { decoding?: Decoding }).decoding = undefined;
+      if ('decoded' in decoding) this.emitDecoded(record, decoding.decoded, keyed[i] as string[], sources);
+      else this.passThrough(record, decoding.passThrough, decoding.reason);
     }
   }
-  return { outputs, counts };
+
+  private emitDecoded(record: InputRecord, decoded: DecodedRecord, keys: string[], sources: BatchSources) {
+    if (this.options.strict && decoded.unvouched)
+      return this.passThrough(record, 'unvouched-part', decoded.unvouched);
+    let encoded: Buffer[];
+    try {
+      encoded = decoded.encode(keys.map((key) => sources.stamped(key)));
+    } catch (error) {
+      return this.passThrough(record, 'encoder-failure', describe(error));
+    }
+    if (encoded.some((data) => data.length + Buffer.byteLength(record.partitionKey) > this.maxBytes))
+      return this.passThrough(record, 'oversize', `enriched past the ${this.maxBytes}-byte record limit`);
+    this.counts.recordsEnriched++;
+    const { kind, signal, compression } = decoded;
+    const otlp =
+      signal && (kind === 'otlp-json' || kind === 'otlp-protobuf')
+        ? { signal, protobuf: kind === 'otlp-protobuf', compression }
+        : undefined;
+    for (const data of encoded)
+      this.outputs.push({
+        id: record.id,
+        partitionKey: record.partitionKey,
+        data,
+        ...(otlp ? { otlp } : {}),
+      });
+  }
+
+  private passThrough(record: InputRecord, why: PassThroughReason, reason: string) {
+    const counts = this.counts;
+    counts.recordsPassedThrough++;
+    counts.passedThrough[why] = (counts.passedThrough[why] ?? 0) + 1;
+    counts.firstPassThrough[why] ??= { id: record.id, reason };
+    if (why === 'control-message') counts.controlMessages++;
+    this.outputs.push({
+      id: record.id,
+      partitionKey: record.partitionKey,
+      data: record.data,
+      passThrough: why,
+    });
+  }
+}
+
+/** The chunk of records from `start`: up to `chunkSize` of them, fewer once they have inflated to `chunkBytes`. */
+function decodeChunk(
+  records: InputRecord[],
+  start: number,
+  format: InputFormat,
+  decodeOptions: DecodeOptions & { budget: DecompressionBudget },
+): DecodedInput[] {
+  const { budget } = decodeOptions;
+  const budgetAtStart = budget.remaining;
+  const chunk: DecodedInput[] = [];
+  for (
+    let next = start;
+    next < records.length && chunk.length < chunkSize && budgetAtStart - budget.remaining < chunkBytes;
+    next++
+  ) {
+    const record = records[next] as InputRecord;
+    chunk.push({ record, decoding: decodeIsolated(record, format, decodeOptions) });
+  }
+  return chunk;
+}
+
+export async function enrichRecords(records: InputRecord[], options: EnrichOptions) {
+  const output = new BatchOutput(options, records.length);
+  const relevant = await options.catalog.relevantAttributes?.();
+  const kept = relevant ? new Set([...relevant, ...identifyingAttributes]) : undefined;
+  const sources = new BatchSources(options, output.counts, kept);
+  // Without a budget of its own, the batch is still metered: chunks close by the bytes inflated.
+  const budget = options.budget ?? new DecompressionBudget(Number.MAX_SAFE_INTEGER);
+  const decodeOptions = { ...(kept ? { attributes: kept } : {}), budget };
+  for (let start = 0; start < records.length; ) {
+    const chunk = decodeChunk(records, start, options.format, decodeOptions);
+    start += chunk.length;
+    const keyed = await sources.keyChunk(chunk);
+    output.emitChunk(chunk, keyed, sources);
+  }
+  return { outputs: output.outputs, counts: output.counts };
 }
