@@ -121,6 +121,12 @@ interface DecompressedRecord {
   attributes: ReadonlySet<string> | undefined;
   /** Starts with `{` (after whitespace) and is not configured as protobuf: several JSON lines or one document. */
   json: 'lines' | 'document' | undefined;
+  /**
+   * A JSON document's structural scan (OTLP's resource attributes, a
+   * CloudWatch envelope's few top-level fields), scanned at most once;
+   * undefined when it is not one JSON object.
+   */
+  scanned(): ScannedRequest | undefined;
   /** The whole record through `JSON.parse`, parsed at most once; undefined when it does not parse. */
   parsed(): unknown;
 }
@@ -137,22 +143,103 @@ const severalJsonLines: Detector = (record) =>
     ? decodeJsonLines(record.bytes, record.compression, record.attributes)
     : undefined;
 
+const acceptsOtlpJson = (format: InputFormat) => format === 'auto' || format === 'otlp-json';
+const acceptsCloudWatch = (format: InputFormat) => format === 'auto' || format === 'cloudwatch-logs';
+
 /**
- * Scanned, not parsed: OTLP/JSON's resource attributes and a CloudWatch
- * envelope's few top-level fields are all that is read.
+ * An OTLP/JSON request. Scanned, not parsed, where the scan settles it (the
+ * resources' attributes are all that is read); parsed where it does not
+ * (repeated keys, the producer's own `ownership.*`, odd shapes). A document
+ * the scan read whole without a resource list is not OTLP/JSON, unparsed.
  */
-const scannedJsonDocument: Detector = (record) => {
+const otlpJsonDocument: Detector = (record) => {
   if (record.json !== 'document') return undefined;
-  const scanned = scanJsonRequest(record.bytes, otlpListKeys, cloudWatchKeys);
-  return (scanned && decodeScanned(record.bytes, scanned, record.format, record.compression)) || undefined;
+  const scanned = record.scanned();
+  if (scanned && !scanned.listKey) return undefined;
+  const request =
+    (scanned && acceptsOtlpJson(record.format) && otlpFromScan(record.bytes, scanned)) ||
+    otlpFromParse(record.parsed(), record.format);
+  if (!request || 'passThrough' in request) return request;
+  const { compression } = record;
+  return {
+    kind: 'otlp-json',
+    signal: request.signal,
+    compression,
+    sources: request.sources,
+    encode(ownership) {
+      return compressed(request.encode(ownership), compression);
+    },
+  };
 };
 
-/** What the scan leaves undecided (repeated keys, the producer's own ownership.*, odd shapes), parsed. */
-const parsedJsonDocument: Detector = (record) => {
-  if (record.json !== 'document') return undefined;
-  const parsed = record.parsed();
-  return parsed === undefined ? undefined : decodeJson(parsed, record.format, record.compression);
+/** A parsed OTLP/JSON request, re-serialized to stamp it; undefined when the document is not one. */
+function otlpFromParse(parsed: unknown, format: InputFormat) {
+  const signal = otlpJsonSignal(parsed);
+  if (signal === 'ambiguous')
+    return { passThrough: 'undecodable', reason: 'OTLP/JSON request with more than one signal' } as const;
+  if (!signal || !acceptsOtlpJson(format)) return undefined;
+  const request = parsed as Record<string, unknown>;
+  return {
+    signal,
+    sources: resourcesOf(request, signal).map((r) => attributesOf(resourceAttributesOf(r))),
+    encode: (ownership: Record<string, string>[]) =>
+      Buffer.from(stringifyStamped(request, signal, ownership)),
+  };
+}
+
+/**
+ * A CloudWatch Logs envelope. Scanned, not parsed, where the scan settles it
+ * (a few top-level fields are all that is read); parsed where the producer
+ * set `ownership.*` keys (replaced) or repeated a key (collapsed to one).
+ */
+const cloudWatchDocument: Detector = (record) => {
+  if (record.json !== 'document' || !acceptsCloudWatch(record.format)) return undefined;
+  const scanned = record.scanned();
+  const envelope =
+    (scanned && !scanned.listKey && cloudWatchFromScan(record.bytes, scanned)) ||
+    cloudWatchFromParse(record.parsed());
+  if (!envelope) return undefined;
+  if (envelope.messageType === 'CONTROL_MESSAGE')
+    return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
+  const { compression } = record;
+  return {
+    kind: 'cloudwatch-logs',
+    compression,
+    sources: [envelope.attributes()],
+    encode(ownership) {
+      return compressed(envelope.stamp(ownership[0] ?? {}), compression);
+    },
+  };
 };
+
+interface ReadEnvelope {
+  messageType: unknown;
+  attributes(): SourceAttributes;
+  stamp(ownership: Record<string, string>): Buffer;
+}
+
+/** The envelope from the scan, stamped by splicing into its own bytes; undefined when the scan cannot settle it. */
+function cloudWatchFromScan(plain: Buffer, scanned: ScannedRequest): ReadEnvelope | undefined {
+  const { captured } = scanned;
+  if (typeof captured.messageType !== 'string' || !scanned.keys.includes('logEvents')) return undefined;
+  if (scanned.duplicateKeys || scanned.keys.some((k) => k.startsWith('ownership.'))) return undefined;
+  return {
+    messageType: captured.messageType,
+    attributes: () => cloudWatchAttributes(captured),
+    stamp: (ownership) => spliceObject(plain, scanned.close, false, ownership),
+  };
+}
+
+/** The parsed envelope, re-serialized to stamp it; undefined when the document is not one. */
+function cloudWatchFromParse(parsed: unknown): ReadEnvelope | undefined {
+  if (!isCloudWatchLogsEnvelope(parsed)) return undefined;
+  const envelope = parsed as unknown as Record<string, unknown>;
+  return {
+    messageType: parsed.messageType,
+    attributes: () => cloudWatchAttributes(parsed),
+    stamp: (ownership) => Buffer.from(JSON.stringify(stampObject(envelope, ownership))),
+  };
+}
 
 const otlpProtobuf: Detector = (record) => {
   const { bytes, format, compression } = record;
@@ -194,8 +281,8 @@ const singleJsonLine: Detector = (record) => {
  */
 const detectors: readonly Detector[] = [
   severalJsonLines,
-  scannedJsonDocument,
-  parsedJsonDocument,
+  otlpJsonDocument,
+  cloudWatchDocument,
   otlpProtobuf,
   singleJsonLine,
 ];
@@ -213,6 +300,11 @@ function decodeDecompressed(
     compression,
     attributes,
     json: jsonShape(bytes, format),
+    scanned: () => {
+      const scanned = scanJsonRequest(bytes, otlpListKeys, cloudWatchKeys);
+      record.scanned = () => scanned;
+      return scanned;
+    },
     parsed: () => {
       const parsed = parseOrUndefined(bytes);
       record.parsed = () => parsed;
@@ -240,91 +332,6 @@ function parseOrUndefined(bytes: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** OTLP/JSON or a CloudWatch Logs envelope from a scan; undefined when the scan cannot settle it. */
-function decodeScanned(
-  plain: Buffer,
-  scanned: ScannedRequest,
-  format: InputFormat,
-  compression: Compression,
-): DecodedRecord | PassThrough | undefined {
-  if (scanned.listKey) {
-    const otlp = format === 'auto' || format === 'otlp-json' ? otlpFromScan(plain, scanned) : undefined;
-    return (
-      otlp && {
-        kind: 'otlp-json',
-        signal: otlp.signal,
-        compression,
-        sources: otlp.sources,
-        encode(ownership) {
-          return compressed(otlp.encode(ownership), compression);
-        },
-      }
-    );
-  }
-  const { messageType } = scanned.captured;
-  const cloudWatch =
-    typeof messageType === 'string' &&
-    scanned.keys.includes('logEvents') &&
-    (format === 'auto' || format === 'cloudwatch-logs');
-  // The producer's own ownership.* keys are replaced, and repeated keys
-  // collapsed to one, which takes a full parse.
-  if (!cloudWatch || scanned.duplicateKeys || scanned.keys.some((k) => k.startsWith('ownership.')))
-    return undefined;
-  if (messageType === 'CONTROL_MESSAGE')
-    return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-  const sources = [cloudWatchAttributes(scanned.captured)];
-  return {
-    kind: 'cloudwatch-logs',
-    compression,
-    sources,
-    encode(ownership) {
-      return compressed(spliceObject(plain, scanned.close, false, ownership[0] ?? {}), compression);
-    },
-  };
-}
-
-/** A parsed whole-record JSON document: OTLP/JSON or a CloudWatch Logs envelope; undefined when it is neither. */
-function decodeJson(
-  parsed: unknown,
-  format: InputFormat,
-  compression: Compression,
-): DecodedRecord | PassThrough | undefined {
-  const signal = otlpJsonSignal(parsed);
-  if (signal === 'ambiguous')
-    return { passThrough: 'undecodable', reason: 'OTLP/JSON request with more than one signal' };
-  if (signal && (format === 'auto' || format === 'otlp-json')) {
-    const request = parsed as Record<string, unknown>;
-    const resources = resourcesOf(request, signal);
-    return {
-      kind: 'otlp-json',
-      signal,
-      compression,
-      sources: resources.map((r) => attributesOf(resourceAttributesOf(r))),
-      encode(ownership) {
-        return compressed(Buffer.from(stringifyStamped(request, signal, ownership)), compression);
-      },
-    };
-  }
-  if (isCloudWatchLogsEnvelope(parsed) && (format === 'auto' || format === 'cloudwatch-logs')) {
-    if (parsed.messageType === 'CONTROL_MESSAGE')
-      return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-    // Reached only when the producer set ownership.* keys (else the scan took it): re-serialized.
-    const envelope = parsed as unknown as Record<string, unknown>;
-    return {
-      kind: 'cloudwatch-logs',
-      compression,
-      sources: [cloudWatchAttributes(parsed)],
-      encode(ownership) {
-        return compressed(
-          Buffer.from(JSON.stringify(stampObject(envelope, ownership[0] ?? {}))),
-          compression,
-        );
-      },
-    };
-  }
-  return undefined;
 }
 
 /** Re-encoded bytes, compressed as the input was: one record out. */
