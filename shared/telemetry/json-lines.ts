@@ -110,7 +110,6 @@ export function readJsonLines(
   const text = buf.toString('utf8');
   const lines: ObjectLine[] = [];
   const sources: SourceAttributes[] = [];
-  let otherLines = 0;
   const add = (start: number, end: number, object: Record<string, unknown>) => {
     let close = end - 1;
     while (text.charCodeAt(close) !== 0x7d) close--; // a parsed object ends with `}` and whitespace
@@ -119,51 +118,59 @@ export function readJsonLines(
     const previous = sources.at(-1);
     sources.push(sameAttributes(previous, read) ? previous : read);
   };
+  let otherLines = 0;
   if (whole) {
     // One document, perhaps spread over several lines.
     const object = asObject(whole.value);
     if (object) add(text.indexOf('{'), text.length, object);
-  } else {
-    for (let start = 0; start < text.length; ) {
-      const newline = text.indexOf('\n', start);
-      const end = newline === -1 ? text.length : newline;
-      let first = start;
-      while (first < end && isJsonSpace(text.charCodeAt(first))) first++;
-      if (text.charCodeAt(first) === 0x7b /* { */) {
-        let object: Record<string, unknown> | undefined;
-        try {
-          object = asObject(JSON.parse(text.slice(first, end)));
-        } catch {
-          object = undefined;
-        }
-        if (object) add(first, end, object);
-        else otherLines++;
-      } else if (first < end) otherLines++;
-      start = end + 1;
-    }
-  }
+  } else otherLines = readEachLine(text, add);
   if (sources.length === 0) return undefined;
+  return { sources, otherLines, encode: (ownership) => stampLines(text, lines, ownership) };
+}
 
-  return {
-    sources,
-    otherLines,
-    encode(ownership) {
-      let out = '';
-      let copied = 0;
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i] as ObjectLine;
-        const own = ownership[i] ?? {};
-        if (line.producerOwnership) {
-          const object = JSON.parse(text.slice(line.start, line.close + 1)) as Record<string, unknown>;
-          out += text.slice(copied, line.start) + JSON.stringify(stampObject(object, own));
-          copied = line.close + 1;
-          continue;
-        }
-        const suffix = objectSuffix(own);
-        out += text.slice(copied, line.close) + (line.empty ? suffix.firstText : suffix.afterText);
-        copied = line.close;
-      }
-      return Buffer.from(out + text.slice(copied));
-    },
-  };
+/** Hands `add` each line of `text` that is a JSON object; returns how many other lines are not blank. */
+function readEachLine(
+  text: string,
+  add: (start: number, end: number, object: Record<string, unknown>) => void,
+) {
+  let otherLines = 0;
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    let first = start;
+    while (first < end && isJsonSpace(text.charCodeAt(first))) first++;
+    const object = text.charCodeAt(first) === 0x7b /* { */ ? parseObject(text.slice(first, end)) : undefined;
+    if (object) add(first, end, object);
+    else if (first < end) otherLines++;
+    start = end + 1;
+  }
+  return otherLines;
+}
+
+function parseObject(line: string): Record<string, unknown> | undefined {
+  try {
+    return asObject(JSON.parse(line));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record's text with `ownership[i]` inserted into the `i`th object line, every other byte as it came. */
+function stampLines(text: string, lines: ObjectLine[], ownership: Record<string, string>[]): Buffer {
+  let out = '';
+  let copied = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as ObjectLine;
+    const own = ownership[i] ?? {};
+    if (line.producerOwnership) {
+      const object = JSON.parse(text.slice(line.start, line.close + 1)) as Record<string, unknown>;
+      out += text.slice(copied, line.start) + JSON.stringify(stampObject(object, own));
+      copied = line.close + 1;
+      continue;
+    }
+    const suffix = objectSuffix(own);
+    out += text.slice(copied, line.close) + (line.empty ? suffix.firstText : suffix.afterText);
+    copied = line.close;
+  }
+  return Buffer.from(out + text.slice(copied));
 }

@@ -40,6 +40,35 @@ function stringEnd(buf: Buffer, pos: number): number {
   }
 }
 
+/** Index just past the number, `true`, `false` or `null` that starts at `pos`. */
+function scalarEnd(buf: Buffer, pos: number): number {
+  const start = pos;
+  for (;;) {
+    const b = buf[pos];
+    if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isJsonSpace(b)) break;
+    if (byteClass[b] !== other) throw new SyntaxError(`not JSON at ${pos}`);
+    pos++;
+  }
+  if (pos === start) throw new SyntaxError(`expected a value at ${start}`);
+  return pos;
+}
+
+/** Index just past the object or array that opens at `pos`: a walk by byte class, not a parse. */
+function nestedEnd(buf: Buffer, pos: number): number {
+  let depth = 0;
+  const length = buf.length;
+  while (pos < length) {
+    const kind = byteClass[buf[pos++] as number];
+    if (kind === other) continue;
+    if (kind === quoted) pos = stringEnd(buf, pos);
+    else if (kind === opens) depth++;
+    else if (kind === closes) {
+      if (--depth === 0) return pos;
+    } else throw new SyntaxError(`not JSON at ${pos - 1}`);
+  }
+  throw new SyntaxError('unterminated value');
+}
+
 /**
  * Whether `length` bytes of `a` at `aStart` equal those of `b` at `bStart`.
  * Keys are short: a loop here costs less than `Buffer.compare`'s call into C++.
@@ -175,39 +204,11 @@ class Scanner {
   value() {
     this.space();
     const buf = this.buf;
-    let pos = this.pos;
+    const pos = this.pos;
     const c = buf[pos];
-    if (c === quote) {
-      this.pos = stringEnd(buf, pos + 1);
-      return;
-    }
-    if (c !== openBrace && c !== openBracket) {
-      const start = pos;
-      for (;;) {
-        const b = buf[pos];
-        if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isJsonSpace(b)) break;
-        if (byteClass[b] !== other) throw new SyntaxError(`not JSON at ${pos}`);
-        pos++;
-      }
-      if (pos === start) throw new SyntaxError(`expected a value at ${start}`);
-      this.pos = pos;
-      return;
-    }
-    let depth = 0;
-    const length = buf.length;
-    while (pos < length) {
-      const kind = byteClass[buf[pos++] as number];
-      if (kind === other) continue;
-      if (kind === quoted) pos = stringEnd(buf, pos);
-      else if (kind === opens) depth++;
-      else if (kind === closes) {
-        if (--depth === 0) {
-          this.pos = pos;
-          return;
-        }
-      } else throw new SyntaxError(`not JSON at ${pos - 1}`);
-    }
-    throw new SyntaxError('unterminated value');
+    if (c === quote) this.pos = stringEnd(buf, pos + 1);
+    else if (c === openBrace || c === openBracket) this.pos = nestedEnd(buf, pos);
+    else this.pos = scalarEnd(buf, pos);
   }
 
   /** Calls `onKey` for each key of the object at the cursor; `onKey` consumes the value. */
