@@ -10,29 +10,38 @@ export function makePerRecordForwarder(options: { endpoint: string; attempts?: n
     let sent = 0;
     let failed = 0;
     for (const payload of payloads) {
-      const headers: Record<string, string> = {
-        'content-type': payload.protobuf ? 'application/x-protobuf' : 'application/json',
-      };
-      if (payload.compression === 'gzip') headers['content-encoding'] = 'gzip';
-      if (payload.compression === 'zlib') headers['content-encoding'] = 'deflate';
-      let ok = false;
-      for (let attempt = 0; attempt < (options.attempts ?? 3) && !ok; attempt++) {
-        try {
-          const response = await fetch(`${options.endpoint.replace(/\/$/, '')}/v1/${payload.signal}`, {
-            method: 'POST',
-            headers,
-            body: payload.data,
-            signal: AbortSignal.timeout(5_000),
-          });
-          ok = response.ok;
-          if (!ok && response.status < 500 && response.status !== 429) break;
-        } catch {
-          ok = false;
-        }
-      }
-      if (ok) sent++;
+      if (await post(options.endpoint, payload, options.attempts ?? 3)) sent++;
       else failed++;
     }
     return { sent, failed };
   };
+}
+
+/** One payload POSTed, tried up to `attempts` times while the failure is one worth retrying. */
+async function post(endpoint: string, payload: OtlpPayload, attempts: number): Promise<boolean> {
+  const headers = headersOf(payload);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      const response = await fetch(`${endpoint.replace(/\/$/, '')}/v1/${payload.signal}`, {
+        method: 'POST',
+        headers,
+        body: payload.data,
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (response.ok) return true;
+      if (response.status < 500 && response.status !== 429) return false;
+    } catch {
+      // a network failure: tried again
+    }
+  }
+  return false;
+}
+
+function headersOf(payload: OtlpPayload): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': payload.protobuf ? 'application/x-protobuf' : 'application/json',
+  };
+  if (payload.compression === 'gzip') headers['content-encoding'] = 'gzip';
+  if (payload.compression === 'zlib') headers['content-encoding'] = 'deflate';
+  return headers;
 }

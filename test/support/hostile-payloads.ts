@@ -258,47 +258,46 @@ export function repeatedKeys(text: string): string[] {
     pos++;
     return JSON.parse(text.slice(start, pos)) as string;
   };
+  const object = (path: string) => {
+    pos++;
+    const keys = new Set<string>();
+    space();
+    if (text[pos] === '}') {
+      pos++;
+      return;
+    }
+    for (;;) {
+      space();
+      const key = string();
+      if (keys.has(key)) found.push(`${path}.${key}`);
+      keys.add(key);
+      space();
+      pos++; // :
+      value(`${path}.${key}`);
+      space();
+      if (text[pos++] === '}') return;
+    }
+  };
+  const array = (path: string) => {
+    pos++;
+    space();
+    if (text[pos] === ']') {
+      pos++;
+      return;
+    }
+    for (let i = 0; ; i++) {
+      value(`${path}[${i}]`);
+      space();
+      if (text[pos++] === ']') return;
+    }
+  };
   const value = (path: string): void => {
     space();
     const c = text[pos];
-    if (c === '{') {
-      pos++;
-      const keys = new Set<string>();
-      space();
-      if (text[pos] === '}') {
-        pos++;
-        return;
-      }
-      for (;;) {
-        space();
-        const key = string();
-        if (keys.has(key)) found.push(`${path}.${key}`);
-        keys.add(key);
-        space();
-        pos++; // :
-        value(`${path}.${key}`);
-        space();
-        if (text[pos++] === '}') return;
-      }
-    }
-    if (c === '[') {
-      pos++;
-      space();
-      if (text[pos] === ']') {
-        pos++;
-        return;
-      }
-      for (let i = 0; ; i++) {
-        value(`${path}[${i}]`);
-        space();
-        if (text[pos++] === ']') return;
-      }
-    }
-    if (c === '"') {
-      string();
-      return;
-    }
-    while (pos < text.length && !/[,\]}\s]/.test(text[pos] as string)) pos++;
+    if (c === '{') object(path);
+    else if (c === '[') array(path);
+    else if (c === '"') string();
+    else while (pos < text.length && !/[,\]}\s]/.test(text[pos] as string)) pos++;
   };
   value('$');
   return found;
