@@ -123,10 +123,10 @@ interface DecompressedRecord {
   json: 'lines' | 'document' | undefined;
   /**
    * A JSON document's structural scan (OTLP's resource attributes, a
-   * CloudWatch envelope's few top-level fields), scanned at most once;
-   * undefined when it is not one JSON object.
+   * CloudWatch envelope's few top-level fields); undefined when the record is
+   * not a JSON document or not one JSON object.
    */
-  scanned(): ScannedRequest | undefined;
+  scanned: ScannedRequest | undefined;
   /** The whole record through `JSON.parse`, parsed at most once; undefined when it does not parse. */
   parsed(): unknown;
 }
@@ -154,7 +154,7 @@ const acceptsCloudWatch = (format: InputFormat) => format === 'auto' || format =
  */
 const otlpJsonDocument: Detector = (record) => {
   if (record.json !== 'document') return undefined;
-  const scanned = record.scanned();
+  const { scanned } = record;
   if (scanned && !scanned.listKey) return undefined;
   const request =
     (scanned && acceptsOtlpJson(record.format) && otlpFromScan(record.bytes, scanned)) ||
@@ -194,7 +194,7 @@ function otlpFromParse(parsed: unknown, format: InputFormat) {
  */
 const cloudWatchDocument: Detector = (record) => {
   if (record.json !== 'document' || !acceptsCloudWatch(record.format)) return undefined;
-  const scanned = record.scanned();
+  const { scanned } = record;
   const envelope =
     (scanned && !scanned.listKey && cloudWatchFromScan(record.bytes, scanned)) ||
     cloudWatchFromParse(record.parsed());
@@ -294,17 +294,15 @@ function decodeDecompressed(
   compression: Compression,
   attributes: ReadonlySet<string> | undefined,
 ): DecodedRecord | PassThrough {
+  const json = jsonShape(bytes, format);
   const record: DecompressedRecord = {
     bytes,
     format,
     compression,
     attributes,
-    json: jsonShape(bytes, format),
-    scanned: () => {
-      const scanned = scanJsonRequest(bytes, otlpListKeys, cloudWatchKeys);
-      record.scanned = () => scanned;
-      return scanned;
-    },
+    json,
+    // Every JSON document is scanned: the scan is what both its decoders read first.
+    scanned: json === 'document' ? scanJsonRequest(bytes, otlpListKeys, cloudWatchKeys) : undefined,
     parsed: () => {
       const parsed = parseOrUndefined(bytes);
       record.parsed = () => parsed;
