@@ -114,59 +114,93 @@ export async function startCiIssuers(options: { tls: { key: string; cert: string
   const jobBySecret = (provider: CiProvider, secret: string) =>
     [...jobs.values()].find((job) => job.provider === provider && secret !== '' && job.secret === secret);
 
+  async function createJob(req: IncomingMessage, res: ServerResponse) {
+    if (bearer(req, 'Bearer') !== controlToken) return send(res, 401, { message: 'control token' });
+    const body = (await readJson(req)) as Omit<Job, 'secret'> & { audience?: string };
+    const job: Job = { ...body, secret: randomBytes(16).toString('hex') };
+    const id = randomUUID();
+    jobs.set(id, job);
+    return send(res, 201, jobFor(job, id, body.audience));
+  }
+
+  /** The issuer's OpenID discovery document and key set; false when `tail` names neither. */
+  function serveDiscovery(provider: CiProvider, tail: string, res: ServerResponse): boolean {
+    if (tail === '/.well-known/openid-configuration') {
+      send(res, 200, {
+        issuer: issuerOf(provider),
+        jwks_uri: `${issuerOf(provider)}/.well-known/jwks.json`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
+      return true;
+    }
+    if (tail === '/.well-known/jwks.json') {
+      const { publicKey, kid } = keys[provider];
+      send(res, 200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] });
+      return true;
+    }
+    return false;
+  }
+
+  /** Each CI's own token endpoint, as that CI serves it; false when the request is for none of them. */
+  async function serveToken(
+    provider: CiProvider,
+    tail: string,
+    req: IncomingMessage,
+    url: URL,
+    res: ServerResponse,
+  ): Promise<boolean> {
+    if (provider === 'github' && tail === '/_token' && req.method === 'GET') {
+      githubToken(req, url, res);
+      return true;
+    }
+    const buildkite = /^\/v3\/jobs\/([^/]+)\/oidc\/tokens$/.exec(tail);
+    if (provider === 'buildkite' && buildkite && req.method === 'POST') {
+      await buildkiteToken(buildkite[1] ?? '', req, res);
+      return true;
+    }
+    if (provider === 'azure' && tail.endsWith('/oidctoken') && req.method === 'POST') {
+      azureToken(req, url, res);
+      return true;
+    }
+    return false;
+  }
+
+  function githubToken(req: IncomingMessage, url: URL, res: ServerResponse) {
+    const job = jobBySecret('github', bearer(req, 'bearer'));
+    if (!job) return send(res, 403, { message: 'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable' });
+    return send(res, 200, {
+      count: 1,
+      value: mint(job, url.searchParams.get('audience') ?? 'https://github.com/acme'),
+    });
+  }
+
+  async function buildkiteToken(jobId: string, req: IncomingMessage, res: ServerResponse) {
+    const job = jobs.get(jobId);
+    if (!job || bearer(req, 'Token') !== job.secret) return send(res, 401, { message: 'Unauthorized' });
+    const { audience } = await readJson(req);
+    return send(res, 201, { token: mint(job, String(audience ?? 'https://buildkite.com/acme')) });
+  }
+
+  function azureToken(req: IncomingMessage, url: URL, res: ServerResponse) {
+    const job = jobBySecret('azure', bearer(req, 'Bearer'));
+    if (!job) return send(res, 401, { message: 'access token' });
+    if (url.searchParams.get('api-version') === null) return send(res, 400, { message: 'api-version' });
+    if (url.searchParams.get('serviceConnectionId') !== job.serviceConnectionId)
+      return send(res, 404, { message: 'service connection not found' });
+    return send(res, 200, { oidcToken: mint(job, fixedAudience.azure as string) });
+  }
+
   const server = createServer({ key: options.tls.key, cert: options.tls.cert }, async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', baseUrl);
+      if (req.method === 'POST' && url.pathname === '/_jobs') return await createJob(req, res);
       const provider = ciProviders.find(
         (p) => url.pathname === issuerPath[p] || url.pathname.startsWith(`${issuerPath[p]}/`),
       );
-      if (req.method === 'POST' && url.pathname === '/_jobs') {
-        if (bearer(req, 'Bearer') !== controlToken) return send(res, 401, { message: 'control token' });
-        const body = (await readJson(req)) as Omit<Job, 'secret'> & { audience?: string };
-        const job: Job = { ...body, secret: randomBytes(16).toString('hex') };
-        const id = randomUUID();
-        jobs.set(id, job);
-        return send(res, 201, jobFor(job, id, body.audience));
-      }
       if (!provider) return send(res, 404, { message: 'no such issuer' });
       const tail = url.pathname.slice(issuerPath[provider].length);
-      if (tail === '/.well-known/openid-configuration')
-        return send(res, 200, {
-          issuer: issuerOf(provider),
-          jwks_uri: `${issuerOf(provider)}/.well-known/jwks.json`,
-          id_token_signing_alg_values_supported: ['RS256'],
-        });
-      if (tail === '/.well-known/jwks.json') {
-        const { publicKey, kid } = keys[provider];
-        return send(res, 200, {
-          keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }],
-        });
-      }
-      if (provider === 'github' && tail === '/_token' && req.method === 'GET') {
-        const job = jobBySecret('github', bearer(req, 'bearer'));
-        if (!job)
-          return send(res, 403, { message: 'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable' });
-        return send(res, 200, {
-          count: 1,
-          value: mint(job, url.searchParams.get('audience') ?? 'https://github.com/acme'),
-        });
-      }
-      const buildkite = /^\/v3\/jobs\/([^/]+)\/oidc\/tokens$/.exec(tail);
-      if (provider === 'buildkite' && buildkite && req.method === 'POST') {
-        const job = jobs.get(buildkite[1] ?? '');
-        if (!job || bearer(req, 'Token') !== job.secret) return send(res, 401, { message: 'Unauthorized' });
-        const { audience } = await readJson(req);
-        return send(res, 201, { token: mint(job, String(audience ?? 'https://buildkite.com/acme')) });
-      }
-      if (provider === 'azure' && tail.endsWith('/oidctoken') && req.method === 'POST') {
-        const job = jobBySecret('azure', bearer(req, 'Bearer'));
-        if (!job) return send(res, 401, { message: 'access token' });
-        if (url.searchParams.get('api-version') === null) return send(res, 400, { message: 'api-version' });
-        if (url.searchParams.get('serviceConnectionId') !== job.serviceConnectionId)
-          return send(res, 404, { message: 'service connection not found' });
-        return send(res, 200, { oidcToken: mint(job, fixedAudience.azure as string) });
-      }
-      return send(res, 404, { message: 'not found' });
+      const served = serveDiscovery(provider, tail, res) || (await serveToken(provider, tail, req, url, res));
+      if (!served) send(res, 404, { message: 'not found' });
     } catch (error) {
       send(res, 400, { message: (error as Error).message });
     }
