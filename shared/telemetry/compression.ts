@@ -28,13 +28,25 @@ export const maxDecompressedBytes = 64 * 1024 * 1024;
  * allocating and clearing a 32 KB window and 16 KB output chunks — outweighs
  * compressing them. A window just large enough for the data finds every match
  * the full one would, so the output is byte for byte zlib's default at about
- * half the cost.
+ * half the cost. The output chunk holds a small record whole (a second chunk
+ * costs a copy), and a large one's usual output (a quarter or less), not the
+ * whole input: zlib hands back a view of its chunk, and a batch's outputs are
+ * all held until they are sent.
  */
 function sizedFor(length: number): ZlibOptions {
   // Deflate looks back at most 2^windowBits − 262 bytes; 9 is the least zlib takes.
   let windowBits = 9;
   while (windowBits < 15 && (1 << windowBits) - 262 < length) windowBits++;
-  return { windowBits, chunkSize: Math.max(64, Math.min(length + 64, 1024 * 1024)) };
+  const expected = length < 16 * 1024 ? length : Math.ceil(length / 4);
+  return { windowBits, chunkSize: Math.max(64, Math.min(expected + 64, 256 * 1024)) };
+}
+
+/**
+ * `out` in memory of its own size when it holds only part of zlib's output
+ * chunk: a small record must not keep a large chunk alive for the rest of the batch.
+ */
+function ownMemory(out: Buffer): Buffer {
+  return out.buffer.byteLength - out.length > 4096 ? Buffer.from(out) : out;
 }
 
 /**
@@ -141,5 +153,7 @@ export function decompressWithin(
 export function compress(data: Buffer, compression: Compression): Buffer {
   if (compression === 'none') return data;
   const options = sizedFor(data.length);
-  return compression === 'gzip' ? gzipSync(data, options) : withDefaultZlibHeader(deflateSync(data, options));
+  return ownMemory(
+    compression === 'gzip' ? gzipSync(data, options) : withDefaultZlibHeader(deflateSync(data, options)),
+  );
 }

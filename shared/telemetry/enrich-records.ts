@@ -10,7 +10,7 @@ import type { CatalogSnapshot } from '#shared/ownership/resolve-ownership';
 import { resolveOwnership } from '#shared/ownership/resolve-ownership';
 import { keepStamped } from '#shared/ownership/stamped-attributes';
 import { identifyingAttributes } from '#shared/ownership/unowned-sources';
-import type { Compression, DecompressionBudget } from '#shared/telemetry/compression';
+import { type Compression, DecompressionBudget } from '#shared/telemetry/compression';
 import type { Signal } from '#shared/telemetry/otlp-json';
 import {
   type DecodeOptions,
@@ -179,10 +179,9 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
     return entry.stamped;
   };
 
-  const decodeOptions: DecodeOptions = {
-    ...(kept ? { attributes: kept } : {}),
-    ...(options.budget ? { budget: options.budget } : {}),
-  };
+  // Without a budget of its own, the batch is still metered: chunks close by the bytes inflated.
+  const budget = options.budget ?? new DecompressionBudget(Number.MAX_SAFE_INTEGER);
+  const decodeOptions: DecodeOptions = { ...(kept ? { attributes: kept } : {}), budget };
   const maxBytes = options.maxRecordBytes ?? 1024 * 1024;
   const outputs: OutputRecord[] = [];
   const passThrough = (record: InputRecord, why: PassThroughReason, reason: string) => {
@@ -194,11 +193,11 @@ export async function enrichRecords(records: InputRecord[], options: EnrichOptio
   };
   for (let start = 0; start < records.length; ) {
     const decoded: { record: InputRecord; decoding: Decoding }[] = [];
-    const budgetAtStart = options.budget?.remaining ?? 0;
+    const budgetAtStart = budget.remaining;
     while (
       start < records.length &&
       decoded.length < chunkSize &&
-      budgetAtStart - (options.budget?.remaining ?? 0) < chunkBytes
+      budgetAtStart - budget.remaining < chunkBytes
     ) {
       const record = records[start++] as InputRecord;
       decoded.push({ record, decoding: decodeIsolated(record, options.format, decodeOptions) });

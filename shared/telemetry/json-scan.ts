@@ -10,14 +10,43 @@ const [quote, backslash, colon, comma] = [0x22, 0x5c, 0x3a, 0x2c];
 const [openBrace, closeBrace, openBracket, closeBracket] = [0x7b, 0x7d, 0x5b, 0x5d];
 
 /**
- * The bytes JSON allows outside strings: punctuation, whitespace, numbers,
- * `true`, `false`, `null`. A skipped value holding anything else (a comment,
- * a single quote, a bare word) is not JSON, and lenient parsers (comments,
- * JSON5) would read structure there that the scan skipped, such as a second
- * `resource`: such a record is not spliced.
+ * What each byte is to the scan outside strings. `other`: the rest of what
+ * JSON allows there (whitespace, `,` and `:`, numbers, `true`, `false`,
+ * `null`). 0: anything else. A skipped value holding such a byte
+ * (a comment, a single quote, a bare word) is not JSON, and lenient parsers
+ * (comments, JSON5) would read structure there that the scan skipped, such
+ * as a second `resource`: such a record is not spliced. One table lookup per
+ * byte keeps the check as cheap as not checking.
  */
-const jsonOutsideStrings = new Uint8Array(256);
-for (const c of ' \t\n\r{}[],:0123456789+-.eEtruefalsn') jsonOutsideStrings[c.charCodeAt(0)] = 1;
+const [other, quoted, opens, closes] = [1, 2, 3, 4];
+const byteClass = new Uint8Array(256);
+for (const c of ' \t\n\r,:0123456789+-.eEtruefalsn') byteClass[c.charCodeAt(0)] = other;
+byteClass[quote] = quoted;
+byteClass[openBrace] = byteClass[openBracket] = opens;
+byteClass[closeBrace] = byteClass[closeBracket] = closes;
+
+/**
+ * Index just past the closing quote of the string whose content starts at
+ * `pos`. Strings are most of the bytes a scan skips: this loop is the scan's
+ * hot path, kept on locals.
+ */
+function stringEnd(buf: Buffer, pos: number): number {
+  for (;;) {
+    const c = buf[pos++];
+    if (c === quote) return pos;
+    if (c === backslash) pos++;
+    else if (c === undefined) throw new SyntaxError('unterminated string');
+  }
+}
+
+/**
+ * Whether `length` bytes of `a` at `aStart` equal those of `b` at `bStart`.
+ * Keys are short: a loop here costs less than `Buffer.compare`'s call into C++.
+ */
+function sameBytes(a: Buffer, aStart: number, b: Buffer, bStart: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
 
 /**
  * A structural walk over UTF-8 JSON bytes. Works on bytes, not a decoded
@@ -26,6 +55,10 @@ for (const c of ' \t\n\r{}[],:0123456789+-.eEtruefalsn') jsonOutsideStrings[c.ch
  */
 class Scanner {
   pos = 0;
+  /** The last string `stringRange` read: its content's bounds, and whether bytes alone do not say what it reads as. */
+  private rangeStart = 0;
+  private rangeEnd = 0;
+  private rangeDecode = false;
   constructor(readonly buf: Buffer) {}
 
   space() {
@@ -40,34 +73,42 @@ class Scanner {
   }
 
   /**
-   * The next string's content as a byte range; `decode` when it holds an
-   * escape or a byte outside ASCII, whose bytes alone do not say what a
-   * parser reads (`"resourc\u0065"` is `resource`; two invalid bytes are both U+FFFD).
+   * Reads the next string's content as a byte range (into `rangeStart`,
+   * `rangeEnd`); `rangeDecode` when it holds an escape or a byte outside
+   * ASCII, whose bytes alone do not say what a parser reads
+   * (`"resourc\u0065"` is `resource`; two invalid bytes are both U+FFFD).
    */
-  private stringRange(): { start: number; end: number; decode: boolean } {
+  private stringRange() {
     this.expect(quote);
-    const start = this.pos;
+    const buf = this.buf;
+    let pos = this.pos;
+    const start = pos;
     let decode = false;
     for (;;) {
-      const c = this.buf[this.pos++];
-      if (c === quote) return { start, end: this.pos - 1, decode };
+      const c = buf[pos++];
+      if (c === quote) break;
       if (c === undefined) throw new SyntaxError('unterminated string');
       if (c === backslash) {
         decode = true;
-        this.pos++;
+        pos++;
       } else if (c >= 0x80) decode = true;
     }
+    this.pos = pos;
+    this.rangeStart = start;
+    this.rangeEnd = pos - 1;
+    this.rangeDecode = decode;
   }
 
-  private text(range: { start: number; end: number; decode: boolean }): string {
-    return range.decode
-      ? (JSON.parse(this.buf.toString('utf8', range.start - 1, range.end + 1)) as string)
-      : this.buf.toString('utf8', range.start, range.end);
+  private text(start: number, end: number, decode: boolean): string {
+    return decode
+      ? (JSON.parse(this.buf.toString('utf8', start - 1, end + 1)) as string)
+      : this.buf.toString('utf8', start, end);
   }
 
   /** Reads a string as a JSON parser sees it: a key written `"resourc\u0065"` is `resource` to every consumer, so it must be to the scan too. */
   string(): string {
-    return this.text(this.stringRange());
+    this.stringRange();
+    return this.text(this.rangeStart, this.rangeEnd, this.rangeDecode);
   }
 
   /** Key ranges of the object `objectRepeatsKey` is reading, reused: it runs once per attribute. */
@@ -91,11 +132,11 @@ class Scanner {
     let count = 0;
     let decode = false;
     for (;;) {
-      const key = this.stringRange();
-      starts[count] = key.start;
-      ends[count] = key.end;
+      this.stringRange();
+      starts[count] = this.rangeStart;
+      ends[count] = this.rangeEnd;
       count++;
-      decode ||= key.decode;
+      decode ||= this.rangeDecode;
       this.expect(colon);
       this.value();
       this.space();
@@ -105,8 +146,7 @@ class Scanner {
     }
     if (decode) {
       const names = new Set<string>();
-      for (let k = 0; k < count; k++)
-        names.add(this.text({ start: starts[k] as number, end: ends[k] as number, decode: true }));
+      for (let k = 0; k < count; k++) names.add(this.text(starts[k] as number, ends[k] as number, true));
       return names.size !== count;
     }
     for (let k = 1; k < count; k++) {
@@ -117,7 +157,7 @@ class Scanner {
         const otherEnd = ends[o] as number;
         if (
           otherEnd - otherStart === end - start &&
-          this.buf.compare(this.buf, otherStart, otherEnd, start, end) === 0
+          sameBytes(this.buf, otherStart, this.buf, start, end - start)
         )
           return true;
       }
@@ -127,48 +167,46 @@ class Scanner {
 
   /** Skips a string without decoding it. */
   skipString() {
-    this.pos++;
-    for (;;) {
-      const c = this.buf[this.pos++];
-      if (c === quote) return;
-      if (c === backslash) this.pos++;
-      else if (c === undefined) throw new SyntaxError('unterminated string');
-    }
+    this.pos = stringEnd(this.buf, this.pos + 1);
   }
 
   /** Skips any value. */
   value() {
     this.space();
-    const c = this.buf[this.pos];
+    const buf = this.buf;
+    let pos = this.pos;
+    const c = buf[pos];
     if (c === quote) {
-      this.skipString();
+      this.pos = stringEnd(buf, pos + 1);
       return;
     }
     if (c !== openBrace && c !== openBracket) {
-      const start = this.pos;
+      const start = pos;
       for (;;) {
-        const b = this.buf[this.pos];
+        const b = buf[pos];
         if (b === undefined || b === comma || b === closeBrace || b === closeBracket || isSpace(b)) break;
-        if (!jsonOutsideStrings[b]) throw new SyntaxError(`not JSON at ${this.pos}`);
-        this.pos++;
+        if (byteClass[b] !== other) throw new SyntaxError(`not JSON at ${pos}`);
+        pos++;
       }
-      if (this.pos === start) throw new SyntaxError(`expected a value at ${start}`);
+      if (pos === start) throw new SyntaxError(`expected a value at ${start}`);
+      this.pos = pos;
       return;
     }
     let depth = 0;
-    for (;;) {
-      const b = this.buf[this.pos];
-      if (b === quote) {
-        this.skipString();
-        continue;
-      }
-      this.pos++;
-      if (b === openBrace || b === openBracket) depth++;
-      else if (b === closeBrace || b === closeBracket) {
-        if (--depth === 0) return;
-      } else if (b === undefined) throw new SyntaxError('unterminated value');
-      else if (!jsonOutsideStrings[b]) throw new SyntaxError(`not JSON at ${this.pos - 1}`);
+    const length = buf.length;
+    while (pos < length) {
+      const kind = byteClass[buf[pos++] as number];
+      if (kind === other) continue;
+      if (kind === quoted) pos = stringEnd(buf, pos);
+      else if (kind === opens) depth++;
+      else if (kind === closes) {
+        if (--depth === 0) {
+          this.pos = pos;
+          return;
+        }
+      } else throw new SyntaxError(`not JSON at ${pos - 1}`);
     }
+    throw new SyntaxError('unterminated value');
   }
 
   /** Calls `onKey` for each key of the object at the cursor; `onKey` consumes the value. */
@@ -183,6 +221,34 @@ class Scanner {
       const key = this.string();
       this.expect(colon);
       onKey(key);
+      this.space();
+      const c = this.buf[this.pos++];
+      if (c === closeBrace) return;
+      if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
+    }
+  }
+
+  /**
+   * Skips the object at the cursor but for the values of keys that read as
+   * `name` (as a parser decodes keys), which `onName` consumes. Plain keys
+   * are compared as bytes, so the keys passed over are never decoded.
+   */
+  objectKey(name: Buffer, onName: () => void) {
+    this.expect(openBrace);
+    this.space();
+    if (this.buf[this.pos] === closeBrace) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      this.stringRange();
+      const { rangeStart: start, rangeEnd: end } = this;
+      const matches = this.rangeDecode
+        ? this.text(start, end, true) === name.toString()
+        : end - start === name.length && sameBytes(name, 0, this.buf, start, name.length);
+      this.expect(colon);
+      if (matches) onName();
+      else this.value();
       this.space();
       const c = this.buf[this.pos++];
       if (c === closeBrace) return;
@@ -237,6 +303,9 @@ export interface ScannedRequest {
   close: number;
 }
 
+const resourceKey = Buffer.from('resource');
+const attributesKey = Buffer.from('attributes');
+
 /**
  * One pass over a JSON object: for a key of `listKeys` (OTLP's
  * `resourceSpans`, ...), each element's resource attributes and where their
@@ -287,15 +356,13 @@ export function scanJsonRequest(
         scanner.space();
         if (buf[scanner.pos] !== openBrace) return scanner.value();
         let seenResource = false;
-        scanner.object((envelopeKey) => {
-          if (envelopeKey !== 'resource') return scanner.value();
+        scanner.objectKey(resourceKey, () => {
           if (seenResource) result.duplicateKeys = true;
           seenResource = true;
           scanner.space();
           if (buf[scanner.pos] !== openBrace) return scanner.value();
           let seenAttributes = false;
-          scanner.object((resourceKey) => {
-            if (resourceKey !== 'attributes') return scanner.value();
+          scanner.objectKey(attributesKey, () => {
             if (seenAttributes) result.duplicateKeys = true;
             seenAttributes = true;
             scanner.space();
