@@ -11,7 +11,10 @@ import type { Principal } from '#shared/auth/principal';
 import type { Selector } from '#shared/catalog/entity-schemas';
 import { compileGlob, type Glob, globOf, globsIntersect, matchGlob } from '#shared/matching/glob';
 import type { ObservedSource } from '#shared/ownership/observed-sources';
-import { ownerChanges } from '#shared/ownership/owner-changes';
+import type { OwnerChange } from '#shared/ownership/owner-changes';
+import { servicesSnapshot, witness } from '#shared/ownership/owner-changes';
+import type { SourceAttributes } from '#shared/ownership/ownership-context';
+import { type CatalogSnapshot, resolveOwnership } from '#shared/ownership/resolve-ownership';
 import {
   addedSelectors,
   type ClaimingService,
@@ -20,6 +23,7 @@ import {
   isCatchAll,
 } from '#shared/ownership/selector-claims';
 import { rankOf, selectorSpecificity } from '#shared/ownership/selector-matcher';
+import { identifyingAttributes } from '#shared/ownership/source-tracker';
 import type { StoredDocument } from '#shared/store/catalog-store';
 
 function asGlob(selector: Selector): Glob {
@@ -41,6 +45,46 @@ function overlaps(a: Selector, b: Selector): boolean {
 const atLeastAsSpecific = (claim: Selector, owned: Selector) =>
   rankOf[claim.match] > rankOf[owned.match] ||
   (rankOf[claim.match] === rankOf[owned.match] && selectorSpecificity(claim) >= selectorSpecificity(owned));
+
+const ownerIn = (attributes: SourceAttributes, catalog: CatalogSnapshot) => {
+  const result = resolveOwnership(attributes, catalog);
+  return result.status === 'owned' ? result.match.service : undefined;
+};
+
+const identifying = new Set(identifyingAttributes);
+
+function assuming(attributes: SourceAttributes, selectors: readonly Selector[]): SourceAttributes {
+  let assumed = attributes;
+  for (const selector of selectors) {
+    if (identifying.has(selector.attribute) || Object.hasOwn(attributes, selector.attribute)) continue;
+    const value = witness(selector);
+    const already = assumed[selector.attribute];
+    assumed = {
+      ...assumed,
+      [selector.attribute]: already === undefined ? value : [...[already].flat(), value],
+    };
+  }
+  return assumed;
+}
+
+/** Both catalogs compiled on every call, whatever the sources. */
+function ownerChangesBaseline(
+  observed: readonly ObservedSource[],
+  before: readonly ClaimingService[],
+  after: readonly ClaimingService[],
+  added: readonly Selector[],
+): OwnerChange[] {
+  const was = servicesSnapshot(before);
+  const will = servicesSnapshot(after);
+  const changes: OwnerChange[] = [];
+  for (const source of observed) {
+    const from = ownerIn(source.attributes, was);
+    if (from === undefined) continue;
+    const to = ownerIn(assuming(source.attributes, added), will);
+    if (to !== from) changes.push({ source, from, to });
+  }
+  return changes;
+}
 
 function contestedClaimsBaseline(
   current: ClaimingService | undefined,
@@ -120,7 +164,7 @@ export async function refusedClaimsBaseline(
     addedSelectors(w.current as ClaimingService | undefined, w.proposed as ClaimingService),
   );
   const remaining = new Set(catalog.map((s) => s.id));
-  const changes = ownerChanges(
+  const changes = ownerChangesBaseline(
     observed,
     [...stored.values()] as ClaimingService[],
     catalog as readonly ClaimingService[],
