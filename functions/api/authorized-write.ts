@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { problems } from '#shared/http/problem';
+import { fullJitterDelay } from '#shared/retry/retry-with-backoff';
 import { type StoredEntity, StoreError, type VersionPrecondition } from '#shared/store/catalog-store';
 
 /** How long a write without `If-Match` keeps retrying lost races before answering 409. */
@@ -46,7 +47,7 @@ export async function writeAuthorized<T>(change: AuthorizedWrite<T>, now = () =>
         );
       }
       // Concurrent writers back off by different amounts, so one of them wins the next round.
-      await sleep(Math.random() * Math.min(100, 10 * attempt));
+      await sleep(fullJitterDelay(attempt, { baseMs: 10, capMs: 100 }));
     }
   }
 }

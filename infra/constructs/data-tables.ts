@@ -14,7 +14,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { auditTable, catalogTable, type TableDefinition } from '#shared/store/table-definitions';
+import { auditTable, catalogTable, partitions, type TableDefinition } from '#shared/store/table-definitions';
 
 export const auditWriteActionsDenied = [
   'dynamodb:UpdateItem',
@@ -111,7 +111,9 @@ export class DataTables extends Construct {
       new PolicyStatement({
         actions: ['dynamodb:UpdateItem'],
         resources: [this.catalog.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['unowned', 'observed'] } },
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partitions.unowned, partitions.observed] },
+        },
       }),
     );
   }

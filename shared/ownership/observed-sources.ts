@@ -21,8 +21,8 @@ import {
   SourceTallies,
   type Tally,
 } from '#shared/ownership/source-tracker';
+import { itemKey, partitionQuery, partitions } from '#shared/store/table-definitions';
 
-export const observedPartition = 'observed';
 /** Attributes kept beyond the identifying ones: those a selector names, which decide ownership. */
 export const maxSelectorAttributes = 32;
 const day = 24 * 60 * 60 * 1000;
@@ -128,7 +128,7 @@ export class ObservedTracker {
       await this.options.client.send(
         new UpdateCommand({
           TableName: this.options.table,
-          Key: { pk: observedPartition, sk: fingerprint },
+          Key: itemKey(partitions.observed, fingerprint),
           UpdateExpression:
             'SET #attributes = :attributes, #owner = :owner, #firstSeen = if_not_exists(#firstSeen, :firstSeen), #lastSeen = :lastSeen, #writtenAt = :now, #expiresAt = :expiresAt',
           // Another container wrote it recently, with this owner: nothing to change.
@@ -177,8 +177,7 @@ export async function loadObservedSources(
   do {
     const page = await client.send(
       new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :observed',
+        ...partitionQuery(table, partitions.observed),
         FilterExpression: '#expiresAt > :now',
         ProjectionExpression: '#attributes, #owner, firstSeen, lastSeen',
         ExpressionAttributeNames: {
@@ -186,7 +185,10 @@ export async function loadObservedSources(
           '#attributes': 'attributes',
           '#owner': 'owner',
         },
-        ExpressionAttributeValues: { ':observed': observedPartition, ':now': Math.floor(now / 1000) },
+        ExpressionAttributeValues: {
+          ...partitionQuery(table, partitions.observed).ExpressionAttributeValues,
+          ':now': Math.floor(now / 1000),
+        },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );

@@ -85,12 +85,18 @@ export function ownerChanges(
   after: readonly ClaimingService[],
   added: readonly Selector[] = [],
 ): OwnerChange[] {
+  // Each catalog is compiled once per call, and only when a source needs it: compiling costs
+  // more than resolving thousands of sources against the result.
+  if (observed.length === 0) return [];
   const was = servicesSnapshot(before);
+  const owned = observed.flatMap((source) => {
+    const from = ownerIn(source.attributes, was);
+    return from === undefined ? [] : [{ source, from }];
+  });
+  if (owned.length === 0) return [];
   const will = servicesSnapshot(after);
   const changes: OwnerChange[] = [];
-  for (const source of observed) {
-    const from = ownerIn(source.attributes, was);
-    if (from === undefined) continue;
+  for (const { source, from } of owned) {
     const to = ownerIn(assuming(source.attributes, added), will);
     if (to !== from) changes.push({ source, from, to });
   }

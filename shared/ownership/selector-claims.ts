@@ -82,36 +82,81 @@ const atLeastAsSpecific = (claim: Selector, owned: Selector) =>
   rankOf[claim.match] > rankOf[owned.match] ||
   (rankOf[claim.match] === rankOf[owned.match] && selectorSpecificity(claim) >= selectorSpecificity(owned));
 
+/** One service's selector, with where it stands in the catalog (contests keep catalog order). */
+interface IndexedSelector {
+  owner: string;
+  selector: Selector;
+  /** Position of the owner in the catalog, then of the selector in the owner's list. */
+  order: [number, number];
+}
+
+/**
+ * The catalog's selectors grouped by attribute. Only selectors on the same
+ * attribute can contest each other statically, so a claim is compared with
+ * its attribute's group alone: the cost follows that group, not the catalog.
+ */
+export type SelectorIndex = ReadonlyMap<string, readonly IndexedSelector[]>;
+
+export function indexSelectors(services: readonly ClaimingService[]): SelectorIndex {
+  const index = new Map<string, IndexedSelector[]>();
+  services.forEach((service, position) => {
+    (service.selectors ?? []).forEach((selector, at) => {
+      const group = index.get(selector.attribute);
+      const entry = { owner: service.id, selector, order: [position, at] as [number, number] };
+      if (group) group.push(entry);
+      else index.set(selector.attribute, [entry]);
+    });
+  });
+  return index;
+}
+
+type Ordered = { contest: Contest; order: [number, number, number] };
+
+const byCatalogOrder = (a: Ordered, b: Ordered) =>
+  a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.order[2] - b.order[2];
+
+/**
+ * The contests a write of `proposed` starts (over `current`, its stored version
+ * if any) against the catalog's other services as they will be, `index`ed.
+ */
+export function contestsIn(
+  current: ClaimingService | undefined,
+  proposed: ClaimingService,
+  index: SelectorIndex,
+): Contest[] {
+  const found: Ordered[] = [];
+  const others = (attribute: string) => (index.get(attribute) ?? []).filter((o) => o.owner !== proposed.id);
+  if (!current) {
+    for (const { owner, selector, order } of others('service.name')) {
+      if (!matchGlob(asGlob(selector), proposed.id)) continue;
+      const claim = { attribute: 'service.name', match: 'name' as const, value: proposed.id };
+      found.push({
+        contest: { service: proposed.id, claim, owner, ownerSelector: selector },
+        order: [...order, -1],
+      });
+    }
+  }
+  addedSelectors(current, proposed).forEach((claim, at) => {
+    for (const { owner, selector, order } of others(claim.attribute)) {
+      if (atLeastAsSpecific(claim, selector) && overlaps(claim, selector))
+        found.push({
+          contest: { service: proposed.id, claim, owner, ownerSelector: selector },
+          order: [...order, at],
+        });
+    }
+  });
+  return found.sort(byCatalogOrder).map((f) => f.contest);
+}
+
 /**
  * The contests a write of `proposed` starts (over `current`, its stored version
  * if any) against `others`: the catalog's other services as they will be.
  */
-export function contestedClaims(
+export const contestedClaims = (
   current: ClaimingService | undefined,
   proposed: ClaimingService,
   others: readonly ClaimingService[],
-): Contest[] {
-  const added = addedSelectors(current, proposed);
-  const contests: Contest[] = [];
-  for (const other of others) {
-    if (other.id === proposed.id) continue;
-    for (const owned of other.selectors ?? []) {
-      if (!current && owned.attribute === 'service.name' && matchGlob(asGlob(owned), proposed.id)) {
-        contests.push({
-          service: proposed.id,
-          claim: { attribute: 'service.name', match: 'name', value: proposed.id },
-          owner: other.id,
-          ownerSelector: owned,
-        });
-      }
-      for (const claim of added) {
-        if (claim.attribute === owned.attribute && atLeastAsSpecific(claim, owned) && overlaps(claim, owned))
-          contests.push({ service: proposed.id, claim, owner: other.id, ownerSelector: owned });
-      }
-    }
-  }
-  return contests;
-}
+): Contest[] => contestsIn(current, proposed, indexSelectors(others));
 
 export const describeClaim = (claim: Contest['claim'] | Selector) =>
   claim.match === 'name'

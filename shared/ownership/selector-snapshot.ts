@@ -31,8 +31,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Selector } from '#shared/catalog/entity-schemas';
 import { compileSelectors, type SelectorMatcher } from '#shared/ownership/selector-matcher';
+import { fullJitterDelay } from '#shared/retry/retry-with-backoff';
 import type { CatalogStore, StoredDocument, StoredEntity } from '#shared/store/catalog-store';
 import { queryAll } from '#shared/store/dynamodb-client';
+import { itemKey, partitionQuery } from '#shared/store/table-definitions';
 
 export interface SelectorSnapshotOptions {
   client: DynamoDBDocumentClient;
@@ -202,9 +204,7 @@ export class SelectorSnapshot {
     const items = await queryAll(
       this.options.client,
       {
-        TableName: this.options.table,
-        KeyConditionExpression: 'pk = :service',
-        ExpressionAttributeValues: { ':service': 'service' },
+        ...partitionQuery(this.options.table, 'service'),
         ProjectionExpression: projection,
         ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
         ConsistentRead: true,
@@ -223,10 +223,10 @@ export class SelectorSnapshot {
     const docs = new Map<string, StoredDocument>();
     const table = this.options.table;
     for (let i = 0; i < ids.length; i += batchKeys) {
-      let keys: Record<string, unknown>[] = ids.slice(i, i + batchKeys).map((sk) => ({ pk: 'service', sk }));
+      let keys: Record<string, unknown>[] = ids.slice(i, i + batchKeys).map((sk) => itemKey('service', sk));
       for (let round = 0; keys.length > 0; round++) {
         if (round >= maxRounds) throw new Error(`${keys.length} services could not be read: throttled`);
-        if (round > 0) await sleep(Math.min(1_000, 50 * 2 ** round));
+        if (round > 0) await sleep(fullJitterDelay(round, { baseMs: 50, capMs: 1_000 }));
         this.stats.requests++;
         const result = await this.options.client.send(
           new BatchGetCommand({

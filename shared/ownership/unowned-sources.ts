@@ -9,6 +9,7 @@ import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-s
 import type { SourceAttributes } from '#shared/ownership/ownership-context';
 import { SourceTallies, sourceIdentity, type Tally } from '#shared/ownership/source-tracker';
 import { decodeCursor, encodeCursor } from '#shared/store/page-cursor';
+import { itemKey, partitionQuery, partitions } from '#shared/store/table-definitions';
 
 export { identifyingAttributes } from '#shared/ownership/source-tracker';
 
@@ -76,7 +77,7 @@ export class UnownedTracker {
     await this.options.client.send(
       new UpdateCommand({
         TableName: this.options.table,
-        Key: { pk: 'unowned', sk: fingerprint },
+        Key: itemKey(partitions.unowned, fingerprint),
         UpdateExpression:
           'SET #attributes = :attributes, #firstSeen = if_not_exists(#firstSeen, :firstSeen), #lastSeen = :lastSeen ADD #count :count',
         ExpressionAttributeNames: {
@@ -110,12 +111,10 @@ export async function listUnownedSources(
 ): Promise<{ items: UnownedSource[]; nextCursor?: string }> {
   const result = await client.send(
     new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :unowned',
-      ExpressionAttributeValues: { ':unowned': 'unowned' },
+      ...partitionQuery(table, partitions.unowned),
       Limit: page.limit,
       ...(page.cursor
-        ? { ExclusiveStartKey: { pk: 'unowned', sk: decodeCursor(page.cursor, 'string') } }
+        ? { ExclusiveStartKey: itemKey(partitions.unowned, decodeCursor(page.cursor, 'string')) }
         : {}),
     }),
   );

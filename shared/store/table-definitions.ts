@@ -79,6 +79,8 @@ export const partitions = {
   auditHead: 'audit-head',
   /** Sources the enricher saw with no owner (unowned-sources.ts). */
   unowned: 'unowned',
+  /** Sources the enricher saw owned through a selector (observed-sources.ts). */
+  observed: 'observed',
 } as const;
 
 export type Partition = StoredKind | (typeof partitions)[keyof typeof partitions];

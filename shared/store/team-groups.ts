@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { fullJitterDelay } from '#shared/retry/retry-with-backoff';
 import { itemKey, partitions } from '#shared/store/table-definitions';
 
 /** BatchGetItem's limit on keys per request. */
@@ -60,7 +61,7 @@ async function readGroups(
   for (let round = 1; keys.length > 0; round++) {
     if (round > maxBatchRounds)
       throw new Error(`the team index stayed throttled for ${maxBatchRounds} rounds`);
-    if (round > 1) await sleep(20 * 2 ** round);
+    if (round > 1) await sleep(fullJitterDelay(round, { baseMs: 40, capMs: 1_000 }));
     const { Responses, UnprocessedKeys } = await client.send(
       new BatchGetCommand({
         RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'sk, teams' } },

@@ -20,8 +20,9 @@ import {
   type ClaimingService,
   type Contest,
   claimResource,
-  contestedClaims,
+  contestsIn,
   describeClaim,
+  indexSelectors,
   isCatchAll,
 } from '#shared/ownership/selector-claims';
 import type { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
@@ -45,6 +46,29 @@ export interface ClaimRefusals {
 export const claimsAnything = (writes: readonly ServiceWrite[]) =>
   writes.some((w) => !w.current || addedSelectors(w.current, w.proposed).length > 0);
 
+/** The catch-all selectors `proposed` adds that the caller may not claim. */
+async function forbiddenCatchAlls(
+  access: AccessControl,
+  principal: Principal,
+  current: StoredDocument | undefined,
+  proposed: StoredDocument,
+): Promise<ClaimRefusals['forbidden']> {
+  const forbidden: ClaimRefusals['forbidden'] = [];
+  const added = addedSelectors(current as ClaimingService | undefined, proposed as ClaimingService);
+  for (const selector of added.filter(isCatchAll)) {
+    const resource = claimResource(selector);
+    const decision = await access.decide(principal, 'catalog:ClaimTelemetry', resource, [proposed]);
+    if (!decision.allowed)
+      forbidden.push({
+        ref: `service/${proposed.id}`,
+        selector: resource,
+        decidedBy: decision.decidedBy,
+        reason: decision.reason,
+      });
+  }
+  return forbidden;
+}
+
 /**
  * `writes` against `catalog`: every service as it will be once they land
  * (stored ones, with the written ones replaced). `stored` gives each owner's
@@ -60,11 +84,14 @@ export async function refusedClaims(
   observed: readonly ObservedSource[],
 ): Promise<ClaimRefusals> {
   const refusals: ClaimRefusals = { forbidden: [], contested: [], taken: [] };
+  const byId = new Map(catalog.map((s) => [s.id, s]));
+  // Each contested owner is decided once, and only contested owners are: a catalog of services the
+  // caller may not change costs nothing until a claim actually meets one of them.
   const mayChange = new Map<string, Promise<boolean>>();
   const mayChangeOwner = (owner: string) => {
     let allowed = mayChange.get(owner);
     if (!allowed) {
-      const documents = [stored.get(owner), catalog.find((s) => s.id === owner)].filter(
+      const documents = [stored.get(owner), byId.get(owner)].filter(
         (d): d is StoredDocument => d !== undefined,
       );
       allowed = access
@@ -74,31 +101,15 @@ export async function refusedClaims(
     }
     return allowed;
   };
+  const index = indexSelectors(catalog as readonly ClaimingService[]);
   for (const { current, proposed } of writes) {
-    const claimant = proposed as ClaimingService;
-    for (const selector of addedSelectors(current as ClaimingService | undefined, claimant).filter(
-      isCatchAll,
-    )) {
-      const resource = claimResource(selector);
-      const decision = await access.decide(principal, 'catalog:ClaimTelemetry', resource, [proposed]);
-      if (!decision.allowed)
-        refusals.forbidden.push({
-          ref: `service/${proposed.id}`,
-          selector: resource,
-          decidedBy: decision.decidedBy,
-          reason: decision.reason,
-        });
-    }
-    // Only services the caller may not change can be wronged: the others are not even compared,
-    // so services a caller plants for itself cannot make its next write expensive.
-    const protectedServices: ClaimingService[] = [];
-    for (const other of catalog as readonly ClaimingService[]) {
-      if (other.id === proposed.id || !other.selectors?.length) continue;
-      if (!(await mayChangeOwner(other.id))) protectedServices.push(other);
-    }
-    refusals.contested.push(
-      ...contestedClaims(current as ClaimingService | undefined, claimant, protectedServices),
-    );
+    refusals.forbidden.push(...(await forbiddenCatchAlls(access, principal, current, proposed)));
+    for (const contest of contestsIn(
+      current as ClaimingService | undefined,
+      proposed as ClaimingService,
+      index,
+    ))
+      if (!(await mayChangeOwner(contest.owner))) refusals.contested.push(contest);
   }
   const added = writes.flatMap((w) =>
     addedSelectors(w.current as ClaimingService | undefined, w.proposed as ClaimingService),
