@@ -64,43 +64,50 @@ export function compileSelectors(services: ServiceSelectors[]): SelectorMatcher 
     }
   }
 
-  const better = (a: Candidate, b: Candidate | undefined) =>
-    !b ||
-    a.rank > b.rank ||
-    (a.rank === b.rank &&
-      (a.specificity > b.specificity || (a.specificity === b.specificity && a.service < b.service)));
-
   return {
     size,
     attributes: new Set([...exact.keys(), ...patterns.keys()]),
     match(attributes) {
       let best: Candidate | undefined;
       for (const [attribute, raw] of Object.entries(attributes)) {
-        const values = Array.isArray(raw) ? raw : [raw];
         const byValue = exact.get(attribute);
         const candidates = patterns.get(attribute);
         if (!byValue && !candidates) continue;
-        for (const value of values) {
-          const hit = byValue?.get(value);
-          if (hit && better(hit, best)) best = hit;
-          for (const candidate of candidates ?? []) {
-            if (!better(candidate, best)) continue;
-            const matches = candidate.glob
-              ? matchGlob(candidate.glob, value)
-              : value.startsWith(candidate.value);
-            if (matches) best = candidate;
-          }
-        }
+        for (const value of Array.isArray(raw) ? raw : [raw])
+          best = bestFor(value, byValue?.get(value), candidates, best);
       }
-      return best
-        ? {
-            rule: 'selector',
-            service: best.service,
-            attribute: best.attribute,
-            match: best.match,
-            value: best.value,
-          }
-        : undefined;
+      return best ? matchOf(best) : undefined;
     },
   };
 }
+
+/** Whether `a` is more specific than `b` (rank, then specificity, then the service id). */
+const better = (a: Candidate, b: Candidate | undefined) =>
+  !b ||
+  a.rank > b.rank ||
+  (a.rank === b.rank &&
+    (a.specificity > b.specificity || (a.specificity === b.specificity && a.service < b.service)));
+
+/** The better of `best` and what one attribute value matches: its exact selector `hit`, its prefixes and globs. */
+function bestFor(
+  value: string,
+  hit: Candidate | undefined,
+  candidates: Candidate[] | undefined,
+  best: Candidate | undefined,
+): Candidate | undefined {
+  let found = hit && better(hit, best) ? hit : best;
+  for (const candidate of candidates ?? []) {
+    if (!better(candidate, found)) continue;
+    const matches = candidate.glob ? matchGlob(candidate.glob, value) : value.startsWith(candidate.value);
+    if (matches) found = candidate;
+  }
+  return found;
+}
+
+const matchOf = (best: Candidate): OwnershipMatch => ({
+  rule: 'selector',
+  service: best.service,
+  attribute: best.attribute,
+  match: best.match,
+  value: best.value,
+});
