@@ -194,51 +194,39 @@ function otlpFromParse(parsed: unknown, format: InputFormat) {
  */
 const cloudWatchDocument: Detector = (record) => {
   if (record.json !== 'document' || !acceptsCloudWatch(record.format)) return undefined;
-  const { scanned } = record;
-  const envelope =
-    (scanned && !scanned.listKey && cloudWatchFromScan(record.bytes, scanned)) ||
-    cloudWatchFromParse(record.parsed());
-  if (!envelope) return undefined;
-  if (envelope.messageType === 'CONTROL_MESSAGE')
+  const { scanned, bytes, compression } = record;
+  const spliced = scanned && !scanned.listKey && scanSettlesCloudWatch(scanned) ? scanned : undefined;
+  const envelope = spliced ? spliced.captured : record.parsed();
+  if (!spliced && !isCloudWatchLogsEnvelope(envelope)) return undefined;
+  const fields = envelope as Record<string, unknown>;
+  if (fields.messageType === 'CONTROL_MESSAGE')
     return { passThrough: 'control-message', reason: 'CloudWatch Logs control message' };
-  const { compression } = record;
   return {
     kind: 'cloudwatch-logs',
     compression,
-    sources: [envelope.attributes()],
+    sources: [cloudWatchAttributes(fields)],
     encode(ownership) {
-      return compressed(envelope.stamp(ownership[0] ?? {}), compression);
+      const own = ownership[0] ?? {};
+      // Spliced into the producer's own bytes where the scan settled it, else re-serialized.
+      const stamped = spliced
+        ? spliceObject(bytes, spliced.close, false, own)
+        : Buffer.from(JSON.stringify(stampObject(fields, own)));
+      return compressed(stamped, compression);
     },
   };
 };
 
-interface ReadEnvelope {
-  messageType: unknown;
-  attributes(): SourceAttributes;
-  stamp(ownership: Record<string, string>): Buffer;
-}
-
-/** The envelope from the scan, stamped by splicing into its own bytes; undefined when the scan cannot settle it. */
-function cloudWatchFromScan(plain: Buffer, scanned: ScannedRequest): ReadEnvelope | undefined {
-  const { captured } = scanned;
-  if (typeof captured.messageType !== 'string' || !scanned.keys.includes('logEvents')) return undefined;
-  if (scanned.duplicateKeys || scanned.keys.some((k) => k.startsWith('ownership.'))) return undefined;
-  return {
-    messageType: captured.messageType,
-    attributes: () => cloudWatchAttributes(captured),
-    stamp: (ownership) => spliceObject(plain, scanned.close, false, ownership),
-  };
-}
-
-/** The parsed envelope, re-serialized to stamp it; undefined when the document is not one. */
-function cloudWatchFromParse(parsed: unknown): ReadEnvelope | undefined {
-  if (!isCloudWatchLogsEnvelope(parsed)) return undefined;
-  const envelope = parsed as unknown as Record<string, unknown>;
-  return {
-    messageType: parsed.messageType,
-    attributes: () => cloudWatchAttributes(parsed),
-    stamp: (ownership) => Buffer.from(JSON.stringify(stampObject(envelope, ownership))),
-  };
+/**
+ * Whether the scan alone reads the envelope: not when the producer set
+ * `ownership.*` keys (replaced) or repeated a key (collapsed to one), which takes a parse.
+ */
+function scanSettlesCloudWatch(scanned: ScannedRequest): boolean {
+  return (
+    typeof scanned.captured.messageType === 'string' &&
+    scanned.keys.includes('logEvents') &&
+    !scanned.duplicateKeys &&
+    !scanned.keys.some((k) => k.startsWith('ownership.'))
+  );
 }
 
 const otlpProtobuf: Detector = (record) => {
