@@ -96,3 +96,47 @@ export async function repositoryJob(
   assert.equal(policy.status, 201, JSON.stringify(policy.body));
   return mintToken(state, jobClaims(owner, 'mine'));
 }
+
+/**
+ * Two repositories of one new team, `mine` and `theirs`, for tests of what a job of
+ * `owner/mine` may claim; `put` remembers the services it creates for `removeCreated`.
+ */
+export function claimsFixture() {
+  const owner = unique('org');
+  const team = unique('team');
+  const mine = `github.com/${owner}/mine`;
+  const theirs = `github.com/${owner}/theirs`;
+  const created: string[] = [];
+
+  const put = async (id: string, body: Record<string, unknown>, bearer?: string) => {
+    const r = await call('PUT', `/v1/services/${id}`, {
+      body: { team, ...body },
+      ...(bearer ? { bearer } : {}),
+    });
+    if (r.status === 201) created.push(id);
+    return r;
+  };
+  /** The token of a job that may read the catalog, apply, and change the services of its own repository. */
+  const job = () =>
+    repositoryJob(
+      owner,
+      team,
+      [mine, theirs],
+      [
+        jobStatements.readCatalog,
+        { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
+        jobStatements.ownServices,
+      ],
+    );
+  const removeCreated = async () => {
+    for (const id of created.reverse()) await call('DELETE', `/v1/services/${id}`);
+  };
+  return { owner, team, mine, theirs, put, job, removeCreated };
+}
+
+/** The service `/v1/resolve` answers for `attributes`, asked as a reader. */
+export async function resolvedService(attributes: Record<string, string>) {
+  const r = await call('GET', `/v1/resolve?${new URLSearchParams(attributes)}`, { as: 'reader' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return (r.body.match as { service?: string }).service;
+}

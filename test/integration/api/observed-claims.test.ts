@@ -11,7 +11,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
 import { kinesisFor, putRecords } from '../../support/kinesis-streams.ts';
 import { sdkTraceRequest } from '../../support/telemetry-payloads.ts';
-import { call, jobStatements, repositoryJob, state, unique } from './api-client.ts';
+import { call, claimsFixture, resolvedService, state, unique } from './api-client.ts';
 
 const documents = createDocumentClient(
   new DynamoDBClient({ endpoint: state.dynamodb.endpoint, region: state.region, credentials: state.aws }),
@@ -32,10 +32,7 @@ async function observedOwner(namespace: string): Promise<string | undefined> {
 }
 
 describe('claims against observed telemetry over HTTP', () => {
-  const owner = unique('org');
-  const team = unique('team');
-  const mine = `github.com/${owner}/mine`;
-  const theirs = `github.com/${owner}/theirs`;
+  const { team, mine, theirs, put, removeCreated, ...fixture } = claimsFixture();
   const victim = unique('victim');
   const namespace = unique('payments');
   const cluster = unique('prod-eu-west-1-main');
@@ -45,34 +42,12 @@ describe('claims against observed telemetry over HTTP', () => {
     'k8s.namespace.name': namespace,
     'k8s.cluster.name': cluster,
   };
-  const created: string[] = [];
   let job: string;
 
-  const put = async (id: string, body: Record<string, unknown>, bearer?: string) => {
-    const r = await call('PUT', `/v1/services/${id}`, {
-      body: { team, ...body },
-      ...(bearer ? { bearer } : {}),
-    });
-    if (r.status === 201) created.push(id);
-    return r;
-  };
-  const resolved = async () => {
-    const r = await call('GET', `/v1/resolve?${new URLSearchParams(records)}`, { as: 'reader' });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return (r.body.match as { service?: string }).service;
-  };
+  const resolved = () => resolvedService(records);
 
   before(async () => {
-    job = await repositoryJob(
-      owner,
-      team,
-      [mine, theirs],
-      [
-        jobStatements.readCatalog,
-        { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
-        jobStatements.ownServices,
-      ],
-    );
+    job = await fixture.job();
     const owned = await put(victim, {
       repository: theirs,
       selectors: [{ attribute: 'k8s.namespace.name', match: 'exact', value: namespace }],
@@ -92,9 +67,7 @@ describe('claims against observed telemetry over HTTP', () => {
     assert.equal(await resolved(), victim);
   });
 
-  after(async () => {
-    for (const id of created.reverse()) await call('DELETE', `/v1/services/${id}`);
-  });
+  after(removeCreated);
 
   it('refuses an exact selector on the cluster the records also carry, with 409 naming the owner and the source', async () => {
     const takeover = { attribute: 'k8s.cluster.name', match: 'exact', value: cluster };

@@ -1,44 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, jobStatements, repositoryJob, state, token, unique } from './api-client.ts';
+import { call, claimsFixture, resolvedService, state, token, unique } from './api-client.ts';
 
 /** A selector is a claim on telemetry: a repository-scoped job cannot take another team's. */
 describe('selector claims over HTTP', () => {
-  const owner = unique('org');
-  const team = unique('team');
-  const mine = `github.com/${owner}/mine`;
-  const theirs = `github.com/${owner}/theirs`;
+  const { team, mine, theirs, put, removeCreated, ...fixture } = claimsFixture();
   const victim = unique('victim');
   const namespace = unique('payments');
   const functionPrefix = unique('pay');
-  const created: string[] = [];
   let job: string;
 
-  const put = async (id: string, body: Record<string, unknown>, bearer?: string) => {
-    const r = await call('PUT', `/v1/services/${id}`, {
-      body: { team, ...body },
-      ...(bearer ? { bearer } : {}),
-    });
-    if (r.status === 201) created.push(id);
-    return r;
-  };
-  const resolved = async (attributes: Record<string, string>) => {
-    const r = await call('GET', `/v1/resolve?${new URLSearchParams(attributes)}`, { as: 'reader' });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return (r.body.match as { service?: string }).service;
-  };
-
   before(async () => {
-    job = await repositoryJob(
-      owner,
-      team,
-      [mine, theirs],
-      [
-        jobStatements.readCatalog,
-        { sid: 'Apply', effect: 'allow', actions: ['catalog:Apply'], resources: ['catalog'] },
-        jobStatements.ownServices,
-      ],
-    );
+    job = await fixture.job();
     const owned = await put(victim, {
       repository: theirs,
       selectors: [
@@ -49,9 +22,7 @@ describe('selector claims over HTTP', () => {
     assert.equal(owned.status, 201, JSON.stringify(owned.body));
   });
 
-  after(async () => {
-    for (const id of created.reverse()) await call('DELETE', `/v1/services/${id}`);
-  });
+  after(removeCreated);
 
   it("refuses a job's exact copy of another team's selector with 409 naming the owner; resolve still answers the owner", async () => {
     const copy = { attribute: 'k8s.namespace.name', match: 'exact', value: namespace };
@@ -76,14 +47,14 @@ describe('selector claims over HTTP', () => {
     const added = await put(mineAlready, { repository: mine, selectors: [copy] }, job);
     assert.equal(added.status, 409, 'adding the claim to an existing service is refused too');
 
-    assert.equal(await resolved({ 'k8s.namespace.name': namespace }), victim);
+    assert.equal(await resolvedService({ 'k8s.namespace.name': namespace }), victim);
   });
 
   it('refuses a service whose id another service already claims on service.name', async () => {
     const r = await put(`${functionPrefix}-checkout`, { repository: mine }, job);
     assert.equal(r.status, 409, JSON.stringify(r.body));
     assert.equal(r.body.owner, `service/${victim}`);
-    assert.equal(await resolved({ 'service.name': `${functionPrefix}-checkout` }), victim);
+    assert.equal(await resolvedService({ 'service.name': `${functionPrefix}-checkout` }), victim);
   });
 
   it('lets a job claim what takes nothing from anyone, and a caller who may change the owner claim anything', async () => {
@@ -96,7 +67,11 @@ describe('selector claims over HTTP', () => {
       job,
     );
     assert.equal(narrower.status, 201, JSON.stringify(narrower.body));
-    assert.equal(await resolved({ 'k8s.namespace.name': namespace }), victim, 'exact still beats the glob');
+    assert.equal(
+      await resolvedService({ 'k8s.namespace.name': namespace }),
+      victim,
+      'exact still beats the glob',
+    );
 
     const byAdmin = await put(unique('svc'), {
       repository: theirs,
