@@ -7,23 +7,20 @@
  * does not exist is a bug, not an outage: it stays a 500.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { apiDepsFromEnv, makeApiHandler } from '#functions/api/handler';
-import { makeAuthorizerHandler } from '#functions/authorizer/handler';
 import { startDynamoDbLocal } from '#infra/local/dynamodb-local';
-import { type LocalGateway, startLocalGateway } from '#infra/local/local-gateway';
+import type { LocalGateway } from '#infra/local/local-gateway';
 import { claimPort } from '#infra/local/ports';
 import { createTables } from '#infra/local/provision';
-import { makeTokenVerifier } from '#shared/auth/token-verifier';
 import { retryAfterSeconds } from '#shared/http/dependency-outage';
 import { apiMetrics } from '#shared/metrics/metric-names';
-import { createDocumentClient, createDynamoDbClient } from '#shared/store/dynamodb-client';
+import { createDynamoDbClient } from '#shared/store/dynamodb-client';
 import { mintToken, readLocalStack } from '../../support/local-stack.ts';
+import { captureJsonOutput, send, startInProcessApi } from './in-process-api.ts';
 
 const state = readLocalStack();
 const tables = { catalog: 'outage-catalog', audit: 'outage-audit' };
@@ -32,22 +29,7 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-/** The functions' output (JSON log lines on stdout and stderr, EMF on stdout), kept here instead of printed. */
-const emitted: string[] = [];
-for (const stream of [process.stdout, process.stderr]) {
-  const write = stream.write.bind(stream);
-  stream.write = ((chunk: unknown, ...rest: never[]) => {
-    if (typeof chunk === 'string' && chunk.startsWith('{')) {
-      emitted.push(...chunk.split('\n').filter(Boolean));
-      return true;
-    }
-    return write(chunk as string, ...rest);
-  }) as typeof stream.write;
-  after(() => {
-    stream.write = write;
-  });
-}
-const logLines = () => emitted.map((line) => JSON.parse(line) as Record<string, unknown>);
+const { emitted, lines: logLines } = captureJsonOutput();
 
 /** A gateway running the real authorizer and API against the DynamoDB at `endpoint`. */
 async function apiAgainst(endpoint: string, catalogTable = tables.catalog): Promise<LocalGateway> {
@@ -57,20 +39,7 @@ async function apiAgainst(endpoint: string, catalogTable = tables.catalog): Prom
     POWERTOOLS_SERVICE_NAME: 'portolan-api',
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
-  const documents = createDocumentClient(
-    createDynamoDbClient({ endpoint, region: state.region, credentials: state.aws }),
-  );
-  const verifier = makeTokenVerifier(
-    [{ type: 'oidc', issuer: state.issuer, audience: [state.audience], jwksUri: `${state.issuer}/jwks` }],
-    { caPem: readFileSync(state.caFile, 'utf8') },
-  );
-  const gateway = await startLocalGateway({
-    port: 0,
-    authorizer: makeAuthorizerHandler({ verifier, logger: new Logger({ logLevel: 'ERROR' }) }) as never,
-    handler: makeApiHandler(
-      apiDepsFromEnv({ CATALOG_TABLE: catalogTable, AUDIT_TABLE: tables.audit }, documents),
-    ) as never,
-  });
+  const gateway = await startInProcessApi(state, endpoint, { ...tables, catalog: catalogTable });
   cleanups.push(gateway.stop);
   return gateway;
 }
@@ -80,14 +49,7 @@ const admin = () =>
 
 async function request(gateway: LocalGateway, method: string, path: string, body?: unknown) {
   const started = Date.now();
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${admin()}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const response = await send(gateway, admin(), method, path, body);
   const text = await response.text();
   return {
     status: response.status,

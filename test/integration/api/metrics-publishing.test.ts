@@ -4,36 +4,16 @@
  * per request), while a change still publishes its `CatalogChanges`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { apiDepsFromEnv, makeApiHandler } from '#functions/api/handler';
-import { makeAuthorizerHandler } from '#functions/authorizer/handler';
-import { type LocalGateway, startLocalGateway } from '#infra/local/local-gateway';
-import { makeTokenVerifier } from '#shared/auth/token-verifier';
+import type { LocalGateway } from '#infra/local/local-gateway';
 import { apiMetrics, metricsNamespace, serviceNames } from '#shared/metrics/metric-names';
-import { createDocumentClient, createDynamoDbClient } from '#shared/store/dynamodb-client';
 import { mintToken, readLocalStack } from '../../support/local-stack.ts';
 import { unique } from './api-client.ts';
+import { captureJsonOutput, send, startInProcessApi } from './in-process-api.ts';
 
 const state = readLocalStack();
 
-/** The function's output (JSON log lines and EMF), kept here instead of printed. */
-const emitted: string[] = [];
-for (const stream of [process.stdout, process.stderr]) {
-  const write = stream.write.bind(stream);
-  stream.write = ((chunk: unknown, ...rest: never[]) => {
-    if (typeof chunk === 'string' && chunk.startsWith('{')) {
-      emitted.push(...chunk.split('\n').filter(Boolean));
-      return true;
-    }
-    return write(chunk as string, ...rest);
-  }) as typeof stream.write;
-  after(() => {
-    stream.write = write;
-  });
-}
-const lines = () => emitted.map((line) => JSON.parse(line) as Record<string, unknown>);
+const { emitted, lines } = captureJsonOutput();
 const noMetricsWarnings = () =>
   lines().filter((l) => String(l.message ?? '').includes('No application metrics to publish'));
 
@@ -41,23 +21,7 @@ let gateway: LocalGateway;
 before(async () => {
   // Warnings logged and metrics published, as deployed (the test run quiets both).
   Object.assign(process.env, { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' });
-  const documents = createDocumentClient(
-    createDynamoDbClient({ endpoint: state.dynamodb.endpoint, region: state.region, credentials: state.aws }),
-  );
-  const verifier = makeTokenVerifier(
-    [{ type: 'oidc', issuer: state.issuer, audience: [state.audience], jwksUri: `${state.issuer}/jwks` }],
-    { caPem: readFileSync(state.caFile, 'utf8') },
-  );
-  gateway = await startLocalGateway({
-    port: 0,
-    authorizer: makeAuthorizerHandler({ verifier, logger: new Logger({ logLevel: 'ERROR' }) }) as never,
-    handler: makeApiHandler(
-      apiDepsFromEnv(
-        { CATALOG_TABLE: state.dynamodb.tables.catalog, AUDIT_TABLE: state.dynamodb.tables.audit },
-        documents,
-      ),
-    ) as never,
-  });
+  gateway = await startInProcessApi(state, state.dynamodb.endpoint, state.dynamodb.tables);
 });
 after(() => gateway?.stop());
 
@@ -65,14 +29,7 @@ const admin = () =>
   mintToken(state, { sub: 'metrics-admin', client_id: 'metrics-admin', scope: 'portolan/admin' });
 
 async function request(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${admin()}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const response = await send(gateway, admin(), method, path, body);
   await response.text();
   return response.status;
 }
