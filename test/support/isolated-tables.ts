@@ -5,6 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ChangeContext } from '#shared/store/catalog-store';
+import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
+import { createDocumentClient } from '#shared/store/dynamodb-client';
 import { auditTable, catalogTable, createTableInput } from '#shared/store/table-definitions';
 
 export interface IsolatedTables {
@@ -35,4 +38,17 @@ export async function createIsolatedTables(): Promise<IsolatedTables> {
   await client.send(new CreateTableCommand(createTableInput(tables.catalogTable, catalogTable)));
   await client.send(new CreateTableCommand(createTableInput(tables.auditTable, auditTable)));
   return { client, ...tables };
+}
+
+/** Isolated tables holding one team, `payments`, with a document client and a catalog store over them. */
+export async function paymentsCatalog(ctx: ChangeContext) {
+  const tables = await createIsolatedTables();
+  const client = createDocumentClient(tables.client);
+  const store = makeDynamoCatalogStore({
+    client,
+    catalogTable: tables.catalogTable,
+    auditTable: tables.auditTable,
+  });
+  await store.put('team', { id: 'payments', name: 'Payments', contacts: {} }, undefined, ctx);
+  return { client, table: tables.catalogTable, store };
 }

@@ -10,23 +10,14 @@ import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { loadObservedSources, ObservedTracker } from '#shared/ownership/observed-sources';
 import { UnownedTracker } from '#shared/ownership/unowned-sources';
-import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
-import { createDocumentClient } from '#shared/store/dynamodb-client';
-import { createIsolatedTables } from '../../support/isolated-tables.ts';
+import { paymentsCatalog } from '../../support/isolated-tables.ts';
 
 const ctx = { actor: { iss: 'test', sub: 'bounds' }, requestId: 'bounds' } as never;
 
 async function catalogWithCheckout() {
-  const tables = await createIsolatedTables();
-  const client = createDocumentClient(tables.client);
-  const store = makeDynamoCatalogStore({
-    client,
-    catalogTable: tables.catalogTable,
-    auditTable: tables.auditTable,
-  });
-  await store.put('team', { id: 'payments', name: 'Payments', contacts: {} }, undefined, ctx);
+  const { client, table, store } = await paymentsCatalog(ctx);
   await store.put('service', { id: 'checkout', team: 'payments' }, undefined, ctx);
-  return { client, table: tables.catalogTable };
+  return { client, table };
 }
 
 const unknownServices = (n: number, tag = 'rogue') =>

@@ -7,24 +7,16 @@ import { describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
-import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient } from '#shared/store/dynamodb-client';
-import { createIsolatedTables } from '../../support/isolated-tables.ts';
+import { paymentsCatalog } from '../../support/isolated-tables.ts';
 
 const ctx = { actor: { iss: 'test', sub: 'cache' }, requestId: 'cache' } as never;
 
 async function catalogOf(services: number) {
-  const tables = await createIsolatedTables();
-  const client = createDocumentClient(tables.client);
-  const store = makeDynamoCatalogStore({
-    client,
-    catalogTable: tables.catalogTable,
-    auditTable: tables.auditTable,
-  });
-  await store.put('team', { id: 'payments', name: 'Payments', contacts: {} }, undefined, ctx);
+  const { client, table, store } = await paymentsCatalog(ctx);
   for (let i = 0; i < services; i++)
     await store.put('service', { id: `svc-${i}`, team: 'payments' }, undefined, ctx);
-  return { client, table: tables.catalogTable };
+  return { client, table };
 }
 
 const sources = (n: number) => Array.from({ length: n }, (_, i) => ({ 'service.name': `svc-${i}` }));

@@ -6,24 +6,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { observeServiceWrites, SelectorSnapshot } from '#shared/ownership/selector-snapshot';
-import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
-import { createDocumentClient } from '#shared/store/dynamodb-client';
-import { createIsolatedTables } from '../../support/isolated-tables.ts';
+import {
+  observeServiceWrites,
+  SelectorSnapshot,
+  type SelectorSnapshotOptions,
+} from '#shared/ownership/selector-snapshot';
+import { paymentsCatalog } from '../../support/isolated-tables.ts';
 
 const ctx = { actor: { iss: 'test', sub: 'snapshot' }, requestId: 'snapshot' } as never;
 const owns = (value: string) => [{ attribute: 'faas.name', match: 'exact' as const, value }];
 
 /** A catalog of `services` services (`svc-i` owning faas.name `fn-i`), and a second container's store. */
 async function catalogOf(services: number) {
-  const tables = await createIsolatedTables();
-  const client = createDocumentClient(tables.client);
-  const elsewhere = makeDynamoCatalogStore({
-    client,
-    catalogTable: tables.catalogTable,
-    auditTable: tables.auditTable,
-  });
-  await elsewhere.put('team', { id: 'payments', name: 'Payments', contacts: {} }, undefined, ctx);
+  const { client, table, store: elsewhere } = await paymentsCatalog(ctx);
   for (let i = 0; i < services; i++)
     await elsewhere.put(
       'service',
@@ -31,7 +26,20 @@ async function catalogOf(services: number) {
       undefined,
       ctx,
     );
-  return { client, table: tables.catalogTable, elsewhere };
+  return { client, table, elsewhere };
+}
+
+/** A snapshot with a 5 s TTL that serves a copy up to 20 s old, on a clock the test moves. */
+function snapshotOnClock(client: SelectorSnapshotOptions['client'], table: string) {
+  const clock = { now: 0 };
+  const snapshot = new SelectorSnapshot({
+    client,
+    table,
+    ttlMs: 5_000,
+    maxStaleMs: 20_000,
+    now: () => clock.now,
+  });
+  return { snapshot, clock };
 }
 
 const owner = async (snapshot: SelectorSnapshot, fn: string) =>
@@ -40,14 +48,7 @@ const owner = async (snapshot: SelectorSnapshot, fn: string) =>
 describe('selector snapshot', () => {
   it('answers from one load within its TTL, then from the old copy while one reload runs', async () => {
     const { client, table, elsewhere } = await catalogOf(3);
-    let now = 0;
-    const snapshot = new SelectorSnapshot({
-      client,
-      table,
-      ttlMs: 5_000,
-      maxStaleMs: 20_000,
-      now: () => now,
-    });
+    const { snapshot, clock } = snapshotOnClock(client, table);
     assert.equal(await owner(snapshot, 'fn-1'), 'svc-1');
     await elsewhere.put(
       'service',
@@ -55,10 +56,10 @@ describe('selector snapshot', () => {
       undefined,
       ctx,
     );
-    now = 4_999;
+    clock.now = 4_999;
     assert.equal(await owner(snapshot, 'fn-new'), undefined, 'within the TTL: the copy');
     assert.equal(snapshot.stats.loads, 1);
-    now = 5_000;
+    clock.now = 5_000;
     assert.equal(await owner(snapshot, 'fn-new'), undefined, 'past the TTL: the old copy, at once');
     assert.equal(snapshot.stats.loads, 2, 'and one reload started');
     for (let waited = 0; (await owner(snapshot, 'fn-new')) !== 'svc-new'; waited += 10) {
@@ -70,17 +71,10 @@ describe('selector snapshot', () => {
 
   it('makes callers wait for the load when the copy is older than maxStaleMs', async () => {
     const { client, table, elsewhere } = await catalogOf(1);
-    let now = 0;
-    const snapshot = new SelectorSnapshot({
-      client,
-      table,
-      ttlMs: 5_000,
-      maxStaleMs: 20_000,
-      now: () => now,
-    });
+    const { snapshot, clock } = snapshotOnClock(client, table);
     assert.equal(await owner(snapshot, 'fn-0'), 'svc-0');
     await elsewhere.put('service', { id: 'svc-0', team: 'payments', selectors: owns('fn-moved') }, 1, ctx);
-    now = 20_000;
+    clock.now = 20_000;
     assert.equal(
       await owner(snapshot, 'fn-moved'),
       'svc-0',
