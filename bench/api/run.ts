@@ -8,10 +8,10 @@
  * The local stack runs in its own process (as `npm start` does) so the load
  * generator does not share its event loop.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { requestAccessToken } from '#shared/auth/client-credentials';
+import { adminHeaders } from '../support/admin-headers.ts';
 import { startStackProcess } from '../support/stack-process.ts';
 
 const { values } = parseArgs({
@@ -68,15 +68,7 @@ async function measure(scenario: string, url: string, request: autocannon.Reques
 
 const { state, stop } = await startStackProcess();
 try {
-  const admin = state.clients.admin;
-  const token = await requestAccessToken({
-    tokenUrl: state.tokenUrl,
-    clientId: admin.clientId,
-    clientSecret: admin.clientSecret,
-    scope: admin.scopes.join(' '),
-    ca: readFileSync(state.caFile, 'utf8'),
-  });
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const headers = await adminHeaders(state);
   const teams = Array.from({ length: 50 }, (_, i) => `bench-team-${i}`);
   for (const id of teams) {
     await fetch(`${state.apiUrl}/v1/teams/${id}`, {

@@ -8,16 +8,15 @@
  *   npm run bench:api-scale [-- --services 10000 --duration 10 --connections 10]
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { lambdaContext } from '#infra/local/lambda-context';
-import { requestAccessToken } from '#shared/auth/client-credentials';
 import { kinds } from '#shared/catalog/entity-kinds';
 import { CatalogCache } from '#shared/ownership/catalog-cache';
 import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
 import { createDocumentClient, createDynamoDbClient } from '#shared/store/dynamodb-client';
+import { adminHeaders } from '../support/admin-headers.ts';
 import { startStackProcess } from '../support/stack-process.ts';
 
 const { values } = parseArgs({
@@ -116,15 +115,7 @@ try {
   await inBatches([...Array(serviceCount).keys()], 16, (i) => put('service', serviceDoc(`svc-${i}`, i)));
   const seedSeconds = (performance.now() - seedStarted) / 1000;
 
-  const admin = state.clients.admin;
-  const token = await requestAccessToken({
-    tokenUrl: state.tokenUrl,
-    clientId: admin.clientId,
-    clientSecret: admin.clientSecret,
-    scope: admin.scopes.join(' '),
-    ca: readFileSync(state.caFile, 'utf8'),
-  });
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const headers = await adminHeaders(state);
 
   // The same handler in this process, over the same tables, to count DynamoDB requests per request.
   // The module builds its own handler from the environment when loaded: give it this stack's tables.
