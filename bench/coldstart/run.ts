@@ -7,12 +7,12 @@
  *
  *   npx tsx bench/coldstart/run.ts [--runs 20]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { projectRoot } from '#infra/constructs/portolan-function';
+import { handlerInitEnv, importTime, kb, median } from '../support/cold-start.ts';
 import { bundleLikeLambda } from '../support/lambda-bundle.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
@@ -21,15 +21,8 @@ const outDir = join(projectRoot, 'bench', 'results', 'coldstart');
 rmSync(outDir, { recursive: true, force: true });
 
 const functions = ['api', 'authorizer', 'enrich'] as const;
-// What each handler reads at init; values only need the right shape (nothing is called at import).
 const env = {
-  CATALOG_TABLE: 'catalog',
-  AUDIT_TABLE: 'audit',
-  OUTPUT_STREAM: 'out',
-  AWS_REGION: 'us-east-1',
-  TRUSTED_ISSUERS: JSON.stringify([
-    { type: 'cognito', userPoolId: 'us-east-1_abcdefghi', clientId: null, tokenUse: 'access' },
-  ]),
+  ...handlerInitEnv,
   POWERTOOLS_METRICS_NAMESPACE: 'Portolan',
   POWERTOOLS_SERVICE_NAME: 'portolan',
 };
@@ -53,20 +46,6 @@ async function bundle(fn: (typeof functions)[number], variant: 'portolan' | 'ref
   return outfile;
 }
 
-/** Milliseconds from a fresh process's first line to the handler module being initialised. */
-function importTime(file: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH, ...env },
-    cwd: projectRoot,
-    encoding: 'utf8',
-  });
-  return Number(out.trim().split('\n').at(-1));
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const kb = (file: string) => statSync(file).size / 1024;
-
 const rows = [];
 for (const fn of functions) {
   const ours = await bundle(fn, 'portolan');
@@ -74,8 +53,8 @@ for (const fn of functions) {
   const times = { ours: [] as number[], reference: [] as number[] };
   for (let i = 0; i < runs; i++) {
     // Interleaved, so that machine noise hits both alike.
-    times.ours.push(importTime(ours));
-    times.reference.push(importTime(reference));
+    times.ours.push(importTime(ours, env));
+    times.reference.push(importTime(reference, env));
   }
   rows.push({
     function: fn,

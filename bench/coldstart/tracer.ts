@@ -8,12 +8,12 @@
  *   npm install --prefix /tmp/tracer @aws-lambda-powertools/tracer@2.36.0
  *   npx tsx bench/coldstart/tracer.ts --tracer-modules /tmp/tracer/node_modules [--runs 20]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-import { portolanBundling, projectRoot } from '#infra/constructs/portolan-function';
+import { projectRoot } from '#infra/constructs/portolan-function';
+import { handlerInitEnv, importTime, kb, median } from '../support/cold-start.ts';
+import { bundleLikeLambda } from '../support/lambda-bundle.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '20' }, 'tracer-modules': { type: 'string' } },
@@ -22,6 +22,8 @@ const tracerModules = values['tracer-modules'];
 if (!tracerModules)
   throw new Error('--tracer-modules <node_modules with @aws-lambda-powertools/tracer> is required');
 const runs = Number(values.runs);
+// The tracer resolves from its own install, next to the project's modules.
+const nodePaths = [join(projectRoot, 'node_modules'), tracerModules];
 const outDir = join(projectRoot, 'bench', 'results', 'coldstart-tracer');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
@@ -51,61 +53,26 @@ function tracedEntry(fn: keyof typeof clients): string {
   return file;
 }
 
-async function bundle(entryPoint: string, outfile: string) {
-  await build({
-    entryPoints: [entryPoint],
-    bundle: true,
-    platform: 'node',
-    target: portolanBundling.target,
-    format: 'esm',
-    minify: portolanBundling.minify,
-    mainFields: portolanBundling.mainFields,
-    banner: { js: portolanBundling.banner },
-    nodePaths: [join(projectRoot, 'node_modules'), tracerModules as string],
-    outfile,
-    logLevel: 'error',
-  });
-  return outfile;
-}
-
 // What each handler reads at init, and a Lambda environment so that the tracer is on.
 const env = {
-  PATH: process.env.PATH,
-  CATALOG_TABLE: 'catalog',
-  AUDIT_TABLE: 'audit',
-  OUTPUT_STREAM: 'out',
-  AWS_REGION: 'us-east-1',
-  TRUSTED_ISSUERS: JSON.stringify([
-    { type: 'cognito', userPoolId: 'us-east-1_abcdefghi', clientId: null, tokenUse: 'access' },
-  ]),
+  ...handlerInitEnv,
   AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
   AWS_LAMBDA_FUNCTION_NAME: 'portolan',
   POWERTOOLS_TRACE_ENABLED: 'true',
 };
 
-function importTime(file: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    env,
-    encoding: 'utf8',
-  });
-  return Number(out.trim().split('\n').at(-1));
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const kb = (file: string) => statSync(file).size / 1024;
-
 console.log(`\nTracer cost: import + init in a fresh Node ${process.version} process, median of ${runs}\n`);
 console.log('| function | bundle | traced bundle | init | traced init | init ratio |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const fn of Object.keys(clients) as (keyof typeof clients)[]) {
-  const plain = await bundle(join(projectRoot, 'functions', fn, 'handler.ts'), join(outDir, fn, 'plain.mjs'));
-  const traced = await bundle(tracedEntry(fn), join(outDir, fn, 'traced.mjs'));
+  const handler = join(projectRoot, 'functions', fn, 'handler.ts');
+  const plain = await bundleLikeLambda(handler, join(outDir, fn, 'plain.mjs'), { nodePaths });
+  const traced = await bundleLikeLambda(tracedEntry(fn), join(outDir, fn, 'traced.mjs'), { nodePaths });
   const times = { plain: [] as number[], traced: [] as number[] };
   for (let i = 0; i < runs; i++) {
     // Interleaved, so that machine noise hits both alike.
-    times.plain.push(importTime(plain));
-    times.traced.push(importTime(traced));
+    times.plain.push(importTime(plain, env));
+    times.traced.push(importTime(traced, env));
   }
   const [a, b] = [median(times.plain), median(times.traced)];
   console.log(

@@ -3,11 +3,17 @@
  * (infra/constructs/portolan-function.ts: ESM, minified, the same target,
  * main fields and banner), so a benchmark measures the code Lambda runs.
  */
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { portolanBundling } from '#infra/constructs/portolan-function';
 
-export async function bundleLikeLambda(entryPoint: string, outfile: string): Promise<string> {
+/** `extra`: options no deployed bundle needs, such as where to find a module installed aside. */
+export async function bundleLikeLambda(
+  entryPoint: string,
+  outfile: string,
+  extra: Pick<BuildOptions, 'nodePaths'> = {},
+): Promise<string> {
   await build({
+    ...extra,
     entryPoints: [entryPoint],
     bundle: true,
     platform: 'node',
