@@ -141,6 +141,24 @@ class Scanner {
     return this.text(this.rangeStart, this.rangeEnd, this.rangeDecode);
   }
 
+  /** Consumes `open`; true when `close` follows at once: the container is empty, and consumed. */
+  private opensEmpty(open: number, close: number): boolean {
+    this.expect(open);
+    this.space();
+    if (this.buf[this.pos] !== close) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After an element: consumes `,` (false: another follows) or `close` (true: the container ends). */
+  private closes(close: number): boolean {
+    this.space();
+    const c = this.buf[this.pos++];
+    if (c === close) return true;
+    if (c !== comma) throw new SyntaxError(`expected , or ${String.fromCharCode(close)} at ${this.pos - 1}`);
+    return false;
+  }
+
   /** Key ranges of the object `objectRepeatsKey` is reading, reused: it runs once per attribute. */
   private readonly keyStarts: number[] = [];
   private readonly keyEnds: number[] = [];
@@ -151,12 +169,7 @@ class Scanner {
    * keys of equal length: an attribute's `key` and `value` never are.
    */
   objectRepeatsKey(): boolean {
-    this.expect(openBrace);
-    this.space();
-    if (this.buf[this.pos] === closeBrace) {
-      this.pos++;
-      return false;
-    }
+    if (this.opensEmpty(openBrace, closeBrace)) return false;
     const starts = this.keyStarts;
     const ends = this.keyEnds;
     let count = 0;
@@ -169,10 +182,7 @@ class Scanner {
       decode ||= this.rangeDecode;
       this.expect(colon);
       this.value();
-      this.space();
-      const c = this.buf[this.pos++];
-      if (c === closeBrace) break;
-      if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
+      if (this.closes(closeBrace)) break;
     }
     if (decode) {
       const names = new Set<string>();
@@ -213,20 +223,12 @@ class Scanner {
 
   /** Calls `onKey` for each key of the object at the cursor; `onKey` consumes the value. */
   object(onKey: (key: string) => void) {
-    this.expect(openBrace);
-    this.space();
-    if (this.buf[this.pos] === closeBrace) {
-      this.pos++;
-      return;
-    }
+    if (this.opensEmpty(openBrace, closeBrace)) return;
     for (;;) {
       const key = this.string();
       this.expect(colon);
       onKey(key);
-      this.space();
-      const c = this.buf[this.pos++];
-      if (c === closeBrace) return;
-      if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
+      if (this.closes(closeBrace)) return;
     }
   }
 
@@ -236,12 +238,7 @@ class Scanner {
    * are compared as bytes, so the keys passed over are never decoded.
    */
   objectKey(name: Buffer, onName: () => void) {
-    this.expect(openBrace);
-    this.space();
-    if (this.buf[this.pos] === closeBrace) {
-      this.pos++;
-      return;
-    }
+    if (this.opensEmpty(openBrace, closeBrace)) return;
     for (;;) {
       this.stringRange();
       const { rangeStart: start, rangeEnd: end } = this;
@@ -251,26 +248,15 @@ class Scanner {
       this.expect(colon);
       if (matches) onName();
       else this.value();
-      this.space();
-      const c = this.buf[this.pos++];
-      if (c === closeBrace) return;
-      if (c !== comma) throw new SyntaxError(`expected , or } at ${this.pos - 1}`);
+      if (this.closes(closeBrace)) return;
     }
   }
 
   array(onElement: (index: number) => void) {
-    this.expect(openBracket);
-    this.space();
-    if (this.buf[this.pos] === closeBracket) {
-      this.pos++;
-      return;
-    }
+    if (this.opensEmpty(openBracket, closeBracket)) return;
     for (let i = 0; ; i++) {
       onElement(i);
-      this.space();
-      const c = this.buf[this.pos++];
-      if (c === closeBracket) return;
-      if (c !== comma) throw new SyntaxError(`expected , or ] at ${this.pos - 1}`);
+      if (this.closes(closeBracket)) return;
     }
   }
 }
