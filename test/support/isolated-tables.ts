@@ -40,8 +40,8 @@ export async function createIsolatedTables(): Promise<IsolatedTables> {
   return { client, ...tables };
 }
 
-/** Isolated tables holding one team, `payments`, with a document client and a catalog store over them. */
-export async function paymentsCatalog(ctx: ChangeContext) {
+/** Isolated tables with a document client and a catalog store over them. */
+export async function isolatedCatalogStore() {
   const tables = await createIsolatedTables();
   const client = createDocumentClient(tables.client);
   const store = makeDynamoCatalogStore({
@@ -49,6 +49,12 @@ export async function paymentsCatalog(ctx: ChangeContext) {
     catalogTable: tables.catalogTable,
     auditTable: tables.auditTable,
   });
+  return { tables, client, store };
+}
+
+/** Isolated tables holding one team, `payments`, with a document client and a catalog store over them. */
+export async function paymentsCatalog(ctx: ChangeContext) {
+  const { tables, client, store } = await isolatedCatalogStore();
   await store.put('team', { id: 'payments', name: 'Payments', contacts: {} }, undefined, ctx);
   return { client, table: tables.catalogTable, store };
 }

@@ -19,9 +19,7 @@ import { makeLocalDigestStore } from '#shared/audit/local-digest-store';
 import { writeDigest } from '#shared/audit/write-digest';
 import { SelectorSnapshot } from '#shared/ownership/selector-snapshot';
 import { allAuditHeads } from '#shared/store/audit-heads';
-import { makeDynamoCatalogStore } from '#shared/store/dynamodb-catalog-store';
-import { createDocumentClient } from '#shared/store/dynamodb-client';
-import { createIsolatedTables } from '../../support/isolated-tables.ts';
+import { isolatedCatalogStore } from '../../support/isolated-tables.ts';
 
 const principal = {
   issuer: 'https://issuer.test',
@@ -50,13 +48,7 @@ function getEvent(path: string, query: Record<string, string>) {
 }
 
 export async function createAuditLab() {
-  const tables = await createIsolatedTables();
-  const client = createDocumentClient(tables.client);
-  const store = makeDynamoCatalogStore({
-    client,
-    catalogTable: tables.catalogTable,
-    auditTable: tables.auditTable,
-  });
+  const { tables, client, store } = await isolatedCatalogStore();
   const stateDir = mkdtempSync(join(tmpdir(), 'portolan-audit-lab-'));
   const archiveDir = join(stateDir, 'audit-digests');
   const archive = makeLocalDigestStore(archiveDir);
