@@ -32,27 +32,43 @@ export function makeTeamMembership(
   // A Map iterates in insertion order: the first key is the oldest entry.
   const cache = new Map<string, { teams: string[]; at: number }>();
 
+  // Bumped by invalidate(): a load that started before it may hold teams from before the write.
+  let generation = 0;
+
+  /**
+   * The union of the groups' teams. The answer is built from what this call
+   * saw (cached or loaded), never re-read from the cache after the await: an
+   * invalidate() meanwhile must not drop a group's teams from this answer.
+   */
   async function teamsOf(groups: string[]): Promise<string[]> {
-    const fresh = (group: string) => {
+    const seen = new Map<string, string[]>();
+    const missing: string[] = [];
+    for (const group of groups) {
       const entry = cache.get(group);
-      return entry && now() - entry.at < ttlMs ? entry : undefined;
-    };
-    const missing = groups.filter((group) => !fresh(group));
+      if (entry && now() - entry.at < ttlMs) seen.set(group, entry.teams);
+      else missing.push(group);
+    }
     if (missing.length) {
+      const started = generation;
       const found = await directory.teamsOfGroups(missing);
-      const at = now();
-      for (const group of missing) {
-        cache.delete(group);
-        cache.set(group, { teams: found.get(group) ?? [], at });
-      }
-      for (const oldest of cache.keys()) {
-        if (cache.size <= maxEntries) break;
-        cache.delete(oldest);
-      }
+      for (const group of missing) seen.set(group, found.get(group) ?? []);
+      if (started === generation) remember(missing, seen);
     }
     const teams = new Set<string>();
-    for (const group of groups) for (const team of cache.get(group)?.teams ?? []) teams.add(team);
+    for (const list of seen.values()) for (const team of list) teams.add(team);
     return [...teams].sort();
+  }
+
+  function remember(groups: string[], seen: ReadonlyMap<string, string[]>) {
+    const at = now();
+    for (const group of groups) {
+      cache.delete(group);
+      cache.set(group, { teams: seen.get(group) ?? [], at });
+    }
+    for (const oldest of cache.keys()) {
+      if (cache.size <= maxEntries) break;
+      cache.delete(oldest);
+    }
   }
 
   return {
@@ -60,6 +76,9 @@ export function makeTeamMembership(
       const groups = groupsOfClaims(principal.claims);
       return { ...principal, groups, teams: groups.length ? await teamsOf(groups) : [] };
     },
-    invalidate: () => cache.clear(),
+    invalidate: () => {
+      generation++;
+      cache.clear();
+    },
   };
 }

@@ -56,6 +56,34 @@ describe('team membership', () => {
     assert.equal(calls.length, 4);
   });
 
+  it('keeps a cached group’s teams when invalidate() runs while another group loads, and caches nothing from that load', async () => {
+    const index: Record<string, string[]> = { 'okta:a': ['payments'], 'okta:b': ['search'] };
+    let release: () => void = () => {};
+    let hold = false;
+    const calls: string[][] = [];
+    const membership = makeTeamMembership({
+      async teamsOfGroups(groups) {
+        calls.push([...groups]);
+        if (hold) await new Promise<void>((resolve) => (release = resolve));
+        return new Map(groups.map((g) => [g, index[g] ?? []]));
+      },
+    });
+    await membership.withTeams(withGroups(['okta:a']));
+    hold = true;
+    const pending = membership.withTeams(withGroups(['okta:a', 'okta:b']));
+    await new Promise((resolve) => setImmediate(resolve));
+    membership.invalidate(); // another request wrote a team meanwhile
+    release();
+    assert.deepEqual((await pending).teams, ['payments', 'search']);
+    hold = false;
+    await membership.withTeams(withGroups(['okta:b']));
+    assert.deepEqual(
+      calls,
+      [['okta:a'], ['okta:b'], ['okta:b']],
+      'the load that straddled invalidate() was not cached',
+    );
+  });
+
   it('asks once, for at most maxGroupsConsidered groups, however many the token lists', async () => {
     const { teamDirectory, calls } = directory({ 'okta:g0': ['payments'] });
     const groups = Array.from({ length: 1_000 }, (_, i) => `okta:g${i}`);
