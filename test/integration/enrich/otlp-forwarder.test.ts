@@ -172,4 +172,20 @@ describe('OTLP/HTTP forwarder', () => {
     assert.ok(Date.now() - started < 500);
     assert.deepEqual(result, { sent: 0, failed: 1, requests: 1, outOfTime: 0 });
   });
+
+  it('counts every record as not forwarded, sending nothing and throwing nothing, when its token cannot be read', async () => {
+    // Secrets Manager at a port nothing listens on: the read fails for real, as in an outage.
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = 'http://127.0.0.1:9';
+    process.env.AWS_REGION ??= 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+    const forward = makeOtlpForwarder({
+      endpoint,
+      tokenSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:otlp-token',
+    });
+    const before = received.length;
+    const result = await forward([jsonPayload(1), jsonPayload(2), jsonPayload(3)]);
+    assert.deepEqual(result, { sent: 0, failed: 3, requests: 0, outOfTime: 0 });
+    assert.equal(received.length, before, 'nothing reached the endpoint without its token');
+  });
 });
